@@ -1,0 +1,190 @@
+"""What every backend shares: a kubectl bound to one context, and the cluster status value."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ClusterUnreachable, StartFailed
+from . import _proc
+from .binaries import cached_path
+from .versions import load
+
+Progress = Callable[[str], None]
+
+SYSTEM_NAMESPACES = frozenset({
+    "default", "kube-system", "kube-public", "kube-node-lease",
+    "ingress-nginx", "local-path-storage",
+})
+COURSE_LABEL = "app.kubernetes.io/part-of=real-world-kubernetes"
+
+
+def kubectl_binary() -> str:
+    """kubectl from PATH, else the sandbox's own build from the cache."""
+    found = shutil.which("kubectl")
+    if found:
+        return found
+    cached = cached_path("kubectl", load().kubernetes)
+    return str(cached) if cached.is_file() else "kubectl"
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    """kubectl pinned to one kubeconfig and context."""
+
+    context: str
+    kubeconfig: Path | None = None
+    binary: str = field(default_factory=kubectl_binary)
+    runner: _proc.Runner = _proc.run
+
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 60) -> _proc.Result:
+        cmd = [self.binary, "--context", self.context]
+        if self.kubeconfig:
+            cmd += ["--kubeconfig", str(self.kubeconfig)]
+        return self.runner([*cmd, *args], input=input, timeout=timeout)
+
+    def json(self, *args: str) -> dict:
+        """Run a read and parse its JSON; raise ClusterUnreachable when the server is away."""
+        result = self(*args, "-o", "json")
+        if not result.ok:
+            raise ClusterUnreachable(
+                f"kubectl could not read from context {self.context!r}: "
+                f"{result.output.splitlines()[-1] if result.output else 'no output'}")
+        return json.loads(result.stdout)
+
+    def apply(self, manifest: str, what: str) -> None:
+        """kubectl apply a manifest from a string; StartFailed names `what` on error."""
+        result = self("apply", "-f", "-", input=manifest)
+        if not result.ok:
+            raise StartFailed(f"could not apply {what}: {result.output}")
+
+    def reachable(self) -> bool:
+        return self("get", "--raw", "/readyz", timeout=10).ok
+
+    def wait_nodes_ready(self, count: int, timeout: float, say: Progress) -> None:
+        """Poll until at least `count` nodes report Ready."""
+        deadline = time.monotonic() + timeout
+        ready: list[str] = []
+        while time.monotonic() < deadline:
+            result = self("get", "nodes", "-o", "json", timeout=10)
+            if result.ok:
+                ready = [n.name for n in nodes_of(json.loads(result.stdout)) if n.ready]
+                if len(ready) >= count:
+                    return
+            time.sleep(0.2)
+        raise StartFailed(f"only {len(ready)} of {count} nodes became Ready within {timeout:.0f}s "
+                          f"(ready: {', '.join(ready) or 'none'}); see `kubectl describe nodes`")
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    ready: bool
+    roles: str
+
+
+def nodes_of(node_list: dict) -> list[NodeState]:
+    """NodeState for each node of a `kubectl get nodes -o json` answer."""
+    out = []
+    for item in node_list.get("items", []):
+        conditions = item.get("status", {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        roles = ",".join(sorted(k.split("/", 1)[1] for k in item["metadata"].get("labels", {})
+                                if k.startswith("node-role.kubernetes.io/"))) or "<none>"
+        out.append(NodeState(item["metadata"]["name"], ready, roles))
+    return out
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    healthy: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """What `rwk status` reports."""
+
+    backend: str
+    context: str
+    reachable: bool
+    server_version: str = ""
+    nodes: tuple[NodeState, ...] = ()
+    components: tuple[Component, ...] = ()
+    note: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return (self.reachable and any(n.ready for n in self.nodes)
+                and all(c.healthy for c in self.components))
+
+    def render(self) -> str:
+        lines = [f"backend:  {self.backend}", f"context:  {self.context}"]
+        if not self.reachable:
+            lines.append("server:   not reachable" + (f" ({self.note})" if self.note else ""))
+            return "\n".join(lines)
+        lines.append(f"server:   Kubernetes {self.server_version}")
+        ready = sum(n.ready for n in self.nodes)
+        lines.append(f"nodes:    {ready}/{len(self.nodes)} Ready")
+        lines += [f"  {'Ready   ' if n.ready else 'NotReady'}  {n.name}  ({n.roles})"
+                  for n in self.nodes]
+        if self.components:
+            lines.append("components:")
+            lines += [f"  {'ok  ' if c.healthy else 'FAIL'}  {c.name}"
+                      + (f"  ({c.detail})" if c.detail else "") for c in self.components]
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+
+def read_status(backend: str, kubectl: Kubectl,
+                extra: tuple[Component, ...] = ()) -> ClusterStatus:
+    """Status every backend can read through kubectl: version, nodes, API and metrics."""
+    if not kubectl.reachable():
+        return ClusterStatus(backend, kubectl.context, False,
+                             note="run `rwk up` to start it" if backend != "existing" else
+                             "check your kubeconfig and network")
+    version = kubectl("version", "-o", "json", timeout=10)
+    server = json.loads(version.stdout).get("serverVersion", {}).get("gitVersion", "?") \
+        if version.ok else "?"
+    nodes = tuple(nodes_of(kubectl.json("get", "nodes")))
+    metrics = kubectl("get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
+                      "jsonpath={.status.conditions[?(@.type=='Available')].status}", timeout=10)
+    components = (Component("kube-apiserver", True, "readyz ok"),
+                  Component("metrics API", metrics.ok and metrics.stdout.strip() == "True",
+                            "v1beta1.metrics.k8s.io " + ("available" if metrics.ok and
+                            metrics.stdout.strip() == "True" else "not available yet")),
+                  *extra)
+    return ClusterStatus(backend, kubectl.context, True, server, nodes, components)
+
+
+def reset_namespaces(kubectl: Kubectl, owned_cluster: bool, say: Progress) -> list[str]:
+    """Delete the course's namespaces; on a cluster the course owns, every non-system one."""
+    if owned_cluster:
+        listing = kubectl.json("get", "namespaces")
+        names = [i["metadata"]["name"] for i in listing["items"]
+                 if i["metadata"]["name"] not in SYSTEM_NAMESPACES]
+    else:
+        listing = kubectl.json("get", "namespaces", "-l", COURSE_LABEL)
+        names = [i["metadata"]["name"] for i in listing["items"]]
+    for name in names:
+        say(f"deleting namespace {name}")
+    if names:
+        result = kubectl("delete", "namespace", "--wait=true", *names, timeout=180)
+        if not result.ok:
+            raise StartFailed(f"could not delete namespaces {', '.join(names)}: {result.output}")
+    return names
+
+
+def default_kubeconfig() -> Path:
+    """The kubeconfig kubectl would use: first entry of $KUBECONFIG, else ~/.kube/config."""
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return Path(env.split(os.pathsep)[0])
+    return Path.home() / ".kube" / "config"

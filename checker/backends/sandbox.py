@@ -1,0 +1,255 @@
+"""The sandbox backend: a real control plane without containers, run by kwokctl.
+
+`kwokctl create cluster --runtime binary` starts etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler, the kwok controller and metrics-server as local
+processes. The sandbox then applies its Stages (sandbox_stages.yaml: what the simulated
+kubelet and volume provisioner do), the `standard` StorageClass and its worker nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import string
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import PortInUse, StartFailed
+from . import _proc, binaries
+from .base import Component, ClusterStatus, Kubectl, Progress, read_status, reset_namespaces
+from .versions import Versions, load
+
+HERE = Path(__file__).parent
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
+              "kwok-controller", "metrics-server")
+DEFAULT_PORT = 32443
+WORKERS = 3
+
+
+def _ms(text: str) -> int:
+    """'1.5s', '800ms' or '2' (seconds) as milliseconds."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*(ms|s)?\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 2s or 800ms)")
+    value, unit = float(match[1]), match[2] or "s"
+    return int(value if unit == "ms" else value * 1000)
+
+
+@dataclass
+class Sandbox:
+    """One named sandbox cluster and how to start, stop and inspect it."""
+
+    name: str = "rwk"
+    port: int = field(default_factory=lambda: int(os.environ.get("RWK_SANDBOX_PORT",
+                                                                  DEFAULT_PORT)))
+    """kube-apiserver port on 127.0.0.1; 0 picks a free one."""
+    binary_source: str | None = None
+    ready_delay: str = field(default_factory=lambda: os.environ.get("RWK_POD_READY_DELAY",
+                                                                     "1s-2.5s"))
+    """Start-to-Ready delay of pods: "2s" or a range "1s-2.5s" (uniform)."""
+    kubeconfig: Path | None = None
+    """Kubeconfig kwokctl merges the context into; None means kubectl's default."""
+    runner: _proc.Runner = _proc.run
+    backend_name: str = "sandbox"
+
+    @property
+    def context(self) -> str:
+        return f"kwok-{self.name}"
+
+    @property
+    def workdir(self) -> Path:
+        return Path(os.environ.get("KWOK_WORKDIR") or binaries.cache_dir() / "kwok")
+
+    @property
+    def cluster_dir(self) -> Path:
+        return self.workdir / "clusters" / self.name
+
+    def kubectl(self) -> Kubectl:
+        kubectl = binaries.cached_path("kubectl", load().kubernetes)
+        return Kubectl(self.context, self.kubeconfig,
+                       binary=str(kubectl) if kubectl.is_file() else "kubectl",
+                       runner=self.runner)
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, "KWOK_WORKDIR": str(self.workdir)}
+        if self.kubeconfig:
+            env["KUBECONFIG"] = str(self.kubeconfig)
+        return env
+
+    # --- up --------------------------------------------------------------------------------
+
+    def up(self, say: Progress) -> None:
+        """Start the sandbox, or leave a running one as it is; then make sure it is set up."""
+        v = load()
+        bins = binaries.ensure(self.binary_source, say, v)
+        kubectl = self.kubectl()
+        started = time.monotonic()
+        if self.cluster_dir.is_dir():
+            if kubectl.reachable():
+                say(f"sandbox {self.name!r} is already running (context {self.context})")
+                self._set_up_objects(kubectl, v, say)
+                return
+            say(f"restarting the stopped sandbox {self.name!r}")
+            result = self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
+            if not result.ok:
+                say("it did not restart; creating it anew")
+                self._kwokctl(bins, "delete", "cluster", "--name", self.name)
+        if not self.cluster_dir.is_dir():
+            self._create(bins, v, say)
+        self._set_up_objects(kubectl, v, say)
+        kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
+        say(f"sandbox {self.name!r} is up in {time.monotonic() - started:.1f}s: "
+            f"Kubernetes v{v.kubernetes}, {WORKERS} worker nodes, context {self.context}")
+
+    def _create(self, bins: binaries.BinarySet, v: Versions, say: Progress) -> None:
+        port = self.port or _proc.free_port()
+        if _proc.port_in_use(port):
+            raise PortInUse(
+                f"port {port} (the sandbox's kube-apiserver) is already in use by another "
+                f"process. Stop it (`ss -ltnp 'sport = :{port}'` shows which), or choose "
+                f"another port: RWK_SANDBOX_PORT=32444 rwk up")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / f"{self.name}-kwokctl.yaml"
+        config.write_text(self.kwokctl_config(bins, v, port))
+        say(f"starting the sandbox control plane (etcd, kube-apiserver, controller-manager, "
+            f"scheduler, kwok, metrics-server) on port {port}")
+        result = self._kwokctl(bins, "create", "cluster", "--name", self.name,
+                               "--config", str(config), "--wait", "90s", timeout=180)
+        if not result.ok:
+            failed = self._failed_component(result.output)
+            logs = self.cluster_dir / "logs"
+            log_tail = self._log_tail(logs / f"{failed}.log") if failed else ""
+            self._kwokctl(bins, "delete", "cluster", "--name", self.name)
+            what = f"{failed} failed to start" if failed else "the control plane did not start"
+            raise StartFailed(
+                f"the sandbox did not start: {what}.\n"
+                f"kwokctl said: {result.output.strip().splitlines()[-1] if result.output else '?'}"
+                + (f"\nlast lines of {logs / (failed + '.log')}:\n{log_tail}" if failed else
+                   f"\nlogs were in {logs}")
+                + "\nThe half-started cluster was removed; fix the cause and run `rwk up` again.")
+
+    def kwokctl_config(self, bins: binaries.BinarySet, v: Versions, port: int) -> str:
+        """The KwokctlConfiguration: binary runtime, our binaries, Stages as objects."""
+        options = {
+            "runtime": "binary",
+            "kubeVersion": f"v{v.kubernetes}",
+            "etcdVersion": v.etcd,
+            "kwokVersion": f"v{v.kwok}",
+            "metricsServerVersion": f"v{v.metrics_server}",
+            "kubeApiserverPort": port,
+            "enableMetricsServer": True,
+            "enableCRDs": ["Stage"],
+            "kubeApiserverBinary": str(bins["kube-apiserver"]),
+            "kubeControllerManagerBinary": str(bins["kube-controller-manager"]),
+            "kubeSchedulerBinary": str(bins["kube-scheduler"]),
+            "kubectlBinary": str(bins["kubectl"]),
+            "etcdBinary": str(bins["etcd"]),
+            "kwokControllerBinary": str(bins["kwok"]),
+            "metricsServerBinary": str(bins["metrics-server"]),
+            "cacheDir": str(binaries.cache_dir() / "kwok-cache"),
+        }
+        return yaml.safe_dump({"apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+                               "kind": "KwokctlConfiguration", "options": options},
+                              sort_keys=False)
+
+    def stages_manifest(self, v: Versions) -> str:
+        """sandbox_stages.yaml with the versions and the pod-ready delay filled in."""
+        low, _, high = self.ready_delay.partition("-")
+        low_ms = _ms(low)
+        high_ms = _ms(high) if high else low_ms
+        template = string.Template((HERE / "sandbox_stages.yaml").read_text())
+        return template.substitute(kwok_version=v.kwok, kubernetes_version=v.kubernetes,
+                                   ready_delay_ms=low_ms, ready_jitter_ms=max(high_ms, low_ms))
+
+    def nodes_manifest(self) -> str:
+        template = string.Template((HERE / "sandbox_node.yaml").read_text())
+        return "\n---\n".join(
+            template.substitute(name=f"worker-{i}", index=i, ip=10 + i, cpu=4, memory="8Gi",
+                                zone=f"zone-{'abc'[(i - 1) % 3]}")
+            for i in range(1, WORKERS + 1))
+
+    def _set_up_objects(self, kubectl: Kubectl, v: Versions, say: Progress) -> None:
+        # Stages first, so the nodes are started by them as soon as they exist.
+        kubectl.apply(self.stages_manifest(v), "the sandbox's kwok Stages")
+        kubectl.apply((HERE / "sandbox_cluster.yaml").read_text(), "the standard StorageClass")
+        kubectl.apply(self.nodes_manifest(), "the worker nodes")
+
+    def _kwokctl(self, bins: binaries.BinarySet, *args: str, timeout: float = 120) -> _proc.Result:
+        return self.runner([str(bins["kwokctl"]), *args], env=self._env(), timeout=timeout)
+
+    @staticmethod
+    def _failed_component(output: str) -> str:
+        for line in reversed(output.splitlines()):
+            for name in COMPONENTS:
+                if name in line and re.search(r"fail|error|not ready|timeout", line, re.I):
+                    return name
+        return ""
+
+    @staticmethod
+    def _log_tail(path: Path, lines: int = 10) -> str:
+        try:
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return f"(no log at {path})"
+
+    # --- down, status, reset -----------------------------------------------------------
+
+    def down(self, say: Progress) -> None:
+        """Stop every sandbox process and remove the cluster's files and context."""
+        if not self.cluster_dir.is_dir():
+            say(f"no sandbox named {self.name!r} is present; nothing to stop")
+            return
+        pids = self.pids()
+        kwokctl = binaries.cached_path("kwokctl", load().kwok)
+        result = self.runner([str(kwokctl), "delete", "cluster", "--name", self.name],
+                             env=self._env(), timeout=120)
+        for component, pid in pids.items():   # belt and braces: nothing may outlive `down`
+            if _alive(pid):
+                say(f"{component} (pid {pid}) still running after kwokctl; stopping it")
+                os.kill(pid, signal.SIGKILL)
+        if not result.ok:
+            say(f"kwokctl delete reported: {result.output}")
+        say(f"sandbox {self.name!r} stopped and removed")
+
+    def pids(self) -> dict[str, int]:
+        """Component name to process id, from kwokctl's pid files."""
+        found = {}
+        for pid_file in (self.cluster_dir / "pids").glob("*.pid"):
+            try:
+                found[pid_file.stem] = int(pid_file.read_text().strip())
+            except (OSError, ValueError):
+                continue
+        return found
+
+    def status(self) -> ClusterStatus:
+        kubectl = self.kubectl()
+        if not self.cluster_dir.is_dir():
+            return ClusterStatus(self.backend_name, self.context, False,
+                                 note="no sandbox exists; run `rwk up`")
+        processes = tuple(
+            Component(name, _alive(pid), f"pid {pid}" if _alive(pid) else
+                      f"not running; log: {self.cluster_dir / 'logs' / (name + '.log')}")
+            for name, pid in sorted(self.pids().items()))
+        return read_status(self.backend_name, kubectl, processes)
+
+    def reset(self, say: Progress) -> list[str]:
+        return reset_namespaces(self.kubectl(), owned_cluster=True, say=say)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers signal 0; read its state to tell.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        return state != "Z"
+    except OSError:
+        return True

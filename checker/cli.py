@@ -1,0 +1,87 @@
+"""`rwk`: the command line. Thin: parse, call the library, print, exit with its code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import backends
+from .errors import RwkError, UsageError
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    options = {}
+    if args.binary_source:
+        options["binary_source"] = args.binary_source
+    if backends.resolve(args.backend) != "sandbox" and options:
+        raise UsageError("--binary-source applies to the sandbox backend only")
+    backend = backends.up(args.backend, _say, **options)
+    print(f"cluster ready: backend {backend.backend_name}, context {backend.context}")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    backends.down(_say, args.backend)
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    status = backends.current(args.backend).status()
+    print(status.render())
+    return 0 if status.healthy else 1
+
+
+def _cmd_reset(args: argparse.Namespace) -> int:
+    removed = backends.current(args.backend).reset(_say)
+    print(f"removed {len(removed)} namespace(s): {', '.join(removed)}" if removed
+          else "no course namespaces to remove")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of `rwk` and its subcommands."""
+    top = argparse.ArgumentParser(
+        prog="rwk", description="Real-World Kubernetes: run the course's cluster and grade "
+        "exercises against it.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start the course cluster (or keep the running one)")
+    up.add_argument("--backend", default="auto", choices=backends.NAMES,
+                    help="auto: kind where Docker and kind are present, else the sandbox "
+                         "(default: auto)")
+    up.add_argument("--binary-source", choices=backends.binaries.SOURCES,
+                    help="sandbox only: where missing binaries come from (default: "
+                         "$RWK_BINARY_SOURCE or auto = download, else build with Go)")
+    up.set_defaults(run=_cmd_up)
+
+    for name, helptext, run in (
+            ("down", "stop the cluster the course started", _cmd_down),
+            ("status", "backend, context, server version, nodes and component health",
+             _cmd_status),
+            ("reset", "delete the course's namespaces, keep the cluster", _cmd_reset)):
+        command = sub.add_parser(name, help=helptext)
+        command.add_argument("--backend", choices=backends.NAMES[1:],
+                             help="default: the backend the last `rwk up` started")
+        command.set_defaults(run=run)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rwk` console script."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except RwkError as error:
+        print(f"rwk {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"rwk {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
