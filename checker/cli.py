@@ -24,6 +24,13 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_binaries(args: argparse.Namespace) -> int:
+    found = backends.binaries.ensure(args.binary_source, _say)
+    for name, path in sorted(found.paths.items()):
+        print(f"{name:24} {path}")
+    return 0
+
+
 def _cmd_down(args: argparse.Namespace) -> int:
     backends.down(_say, args.backend)
     return 0
@@ -57,6 +64,11 @@ def parser() -> argparse.ArgumentParser:
                     help="sandbox only: where missing binaries come from (default: "
                          "$RWK_BINARY_SOURCE or auto = download, else build with Go)")
     up.set_defaults(run=_cmd_up)
+
+    fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "
+                           "the cache, then exit (the sandbox's `up` does this by itself)")
+    fetch.add_argument("--binary-source", choices=backends.binaries.SOURCES)
+    fetch.set_defaults(run=_cmd_binaries)
 
     for name, helptext, run in (
             ("down", "stop the cluster the course started", _cmd_down),

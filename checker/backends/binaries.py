@@ -16,6 +16,7 @@ never tries hosts this project's machines cannot reach.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -109,6 +110,7 @@ def ensure(source: str | None = None, progress: Progress | None = None,
     say = progress or (lambda message: None)
     for group in missing(v):
         _provide(group, source, say, v)
+    _ensure_metrics_manifest(v, source, say)
     return BinarySet({b: cached_path(b, g.version) for g in groups(v) for b in g.binaries})
 
 
@@ -134,6 +136,48 @@ def _provide(group: Group, source: str, say: Progress, v: Versions) -> None:
             "(Debian/Ubuntu: the golang package is often too old; see https://go.dev/dl/), "
             "or run `rwk up --binary-source download` where the release hosts are reachable.")
     _build(group, say, v)
+
+
+def metrics_manifest_dir(v: Versions | None = None) -> Path:
+    """A kustomize directory with metrics-server's RBAC, Service and APIService objects.
+
+    kwokctl applies these when it starts metrics-server; by default it fetches them from the
+    release page, which the project's own machines cannot reach, so the cache holds a copy.
+    """
+    v = v or load()
+    return cache_dir() / "manifests" / f"metrics-server-v{v.metrics_server}"
+
+
+def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
+    target = metrics_manifest_dir(v)
+    if (target / "kustomization.yaml").is_file():
+        return
+    staged = target.with_name(target.name + ".partial")
+    shutil.rmtree(staged, ignore_errors=True)
+    module = f"sigs.k8s.io/metrics-server@v{v.metrics_server}"
+    if source != "download" and shutil.which("go"):
+        # The manifests ship inside the Go module (manifests/base), verified by go.sum's database.
+        found = subprocess.run(["go", "mod", "download", "-json", module],
+                               capture_output=True, text=True, cwd=GOBUILD_DIR / "etcd")
+        if found.returncode != 0:
+            raise BinariesUnavailable(f"go could not fetch {module}: {found.stdout}{found.stderr}")
+        base = Path(json.loads(found.stdout)["Dir"]) / "manifests" / "base"
+        shutil.copytree(base, staged)
+        for path in staged.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    else:
+        url = ("https://github.com/kubernetes-sigs/metrics-server/releases/download/"
+               f"v{v.metrics_server}/components.yaml")
+        staged.mkdir(parents=True)
+        say(f"downloading {url}")
+        try:
+            _fetch(url, staged / "components.yaml", say)
+        except (OSError, urllib.error.URLError) as error:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise BinariesUnavailable(f"could not download {url}: {error}") from error
+        (staged / "kustomization.yaml").write_text("resources:\n- components.yaml\n")
+    shutil.rmtree(target, ignore_errors=True)
+    staged.replace(target)
 
 
 # --- building -----------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import string
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +104,7 @@ class Sandbox:
             self._create(bins, v, say)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
+        _offer_kubectl(bins["kubectl"], say)
         say(f"sandbox {self.name!r} is up in {time.monotonic() - started:.1f}s: "
             f"Kubernetes v{v.kubernetes}, {WORKERS} worker nodes, context {self.context}")
 
@@ -150,6 +153,7 @@ class Sandbox:
             "etcdBinary": str(bins["etcd"]),
             "kwokControllerBinary": str(bins["kwok"]),
             "metricsServerBinary": str(bins["metrics-server"]),
+            "metricsServerManifests": [str(binaries.metrics_manifest_dir(v))],
             "cacheDir": str(binaries.cache_dir() / "kwok-cache"),
         }
         return yaml.safe_dump({"apiVersion": "config.kwok.x-k8s.io/v1alpha1",
@@ -161,14 +165,16 @@ class Sandbox:
         low, _, high = self.ready_delay.partition("-")
         low_ms = _ms(low)
         high_ms = _ms(high) if high else low_ms
+        # safe_substitute: the Go templates inside the stages use $names of their own.
         template = string.Template((HERE / "sandbox_stages.yaml").read_text())
-        return template.substitute(kwok_version=v.kwok, kubernetes_version=v.kubernetes,
-                                   ready_delay_ms=low_ms, ready_jitter_ms=max(high_ms, low_ms))
+        return template.safe_substitute(kwok_version=v.kwok, kubernetes_version=v.kubernetes,
+                                        ready_delay_ms=low_ms,
+                                        ready_jitter_ms=max(high_ms, low_ms))
 
     def nodes_manifest(self) -> str:
         template = string.Template((HERE / "sandbox_node.yaml").read_text())
         return "\n---\n".join(
-            template.substitute(name=f"worker-{i}", index=i, ip=10 + i, cpu=4, memory="8Gi",
+            template.substitute(name=f"worker-{i}", index=i, cpu=4, memory="8Gi",
                                 zone=f"zone-{'abc'[(i - 1) % 3]}")
             for i in range(1, WORKERS + 1))
 
@@ -207,6 +213,9 @@ class Sandbox:
         kwokctl = binaries.cached_path("kwokctl", load().kwok)
         result = self.runner([str(kwokctl), "delete", "cluster", "--name", self.name],
                              env=self._env(), timeout=120)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
         for component, pid in pids.items():   # belt and braces: nothing may outlive `down`
             if _alive(pid):
                 say(f"{component} (pid {pid}) still running after kwokctl; stopping it")
@@ -238,6 +247,17 @@ class Sandbox:
 
     def reset(self, say: Progress) -> list[str]:
         return reset_namespaces(self.kubectl(), owned_cluster=True, say=say)
+
+
+def _offer_kubectl(kubectl: Path, say: Progress) -> None:
+    """Put the sandbox's kubectl on the virtual environment's PATH when none is installed."""
+    if shutil.which("kubectl") or sys.prefix == sys.base_prefix:
+        return
+    link = Path(sys.prefix) / "bin" / "kubectl"
+    if not link.exists():
+        link.symlink_to(kubectl)
+        say(f"no kubectl was installed; linked the sandbox's kubectl v{load().kubernetes} "
+            f"as {link}")
 
 
 def _alive(pid: int) -> bool:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run the whole suite (unit, sandbox integration,
+# notebooks). Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/unit -q`.
+# RWK_BINARY_SOURCE=build|download|auto chooses where sandbox binaries come from (CI: build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${RWK_VENV:-.venv}
+
+if ! command -v python3 >/dev/null; then
+  echo "test.sh: python3 (3.11 or newer) is needed" >&2; exit 1
+fi
+if [[ ! -x $venv/bin/python ]]; then
+  echo "== creating the virtual environment $venv"
+  python3 -m venv "$venv"
+fi
+echo "== installing the package and its test dependencies"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "== sandbox binaries (cached in ${RWK_CACHE_DIR:-~/.cache/rwk}; built once)"
+"$venv/bin/rwk" binaries
+
+echo "== tests"
+exec "$venv/bin/python" -m pytest "$@"
