@@ -155,6 +155,9 @@ def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
     staged = target.with_name(target.name + ".partial")
     shutil.rmtree(staged, ignore_errors=True)
     module = f"sigs.k8s.io/metrics-server@v{v.metrics_server}"
+    if source == "build" and not shutil.which("go"):
+        raise BinariesUnavailable("metrics-server's manifests come from its Go module with "
+                                  "--binary-source build, and Go is not installed")
     if source != "download" and shutil.which("go"):
         # The manifests ship inside the Go module (manifests/base), verified by go.sum's database.
         found = subprocess.run(["go", "mod", "download", "-json", module],
@@ -205,10 +208,12 @@ def build_commands(group: Group, out: Path) -> list[tuple[list[str], Path | None
         return [(["go", "build", "-v", *flags, "-ldflags", "-s -w", "-o", str(out / "etcd"),
                   "go.etcd.io/etcd/server/v3"], GOBUILD_DIR / "etcd")]
     if group.name == "kwok":
-        return [(["go", "install", "-v", *flags, "-ldflags", "-s -w",
+        stamp = f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={group.version}"
+        return [(["go", "install", "-v", *flags, "-ldflags", stamp,
                   f"sigs.k8s.io/kwok/cmd/{b}@v{group.version}"], None) for b in group.binaries]
     if group.name == "metrics-server":
-        stamp = f"-s -w -X k8s.io/component-base/version.gitVersion=v{group.version}"
+        # metrics-server's own Makefile stamps client-go's version package.
+        stamp = f"-s -w -X k8s.io/client-go/pkg/version.gitVersion=v{group.version}"
         return [(["go", "install", "-v", *flags, "-ldflags", stamp,
                   f"sigs.k8s.io/metrics-server/cmd/metrics-server@v{group.version}"], None)]
     raise ValueError(group.name)

@@ -70,6 +70,8 @@ class Kind:
         """Empty when kind can run here; else what is missing."""
         if not shutil.which("kind") and self.runner is _proc.run:
             return "the kind command is not installed (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
+        if not shutil.which("kubectl") and self.runner is _proc.run:
+            return "kubectl is not installed (https://kubernetes.io/docs/tasks/tools/)"
         if not self.runner(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=20).ok:
             return "no Docker daemon answers (`docker info` fails); start Docker Desktop or dockerd"
         return ""

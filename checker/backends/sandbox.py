@@ -102,6 +102,7 @@ class Sandbox:
                 self._kwokctl(bins, "delete", "cluster", "--name", self.name)
         if not self.cluster_dir.is_dir():
             self._create(bins, v, say)
+        self._verify_components(bins)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
         _offer_kubectl(bins["kubectl"], say)
@@ -123,17 +124,31 @@ class Sandbox:
         result = self._kwokctl(bins, "create", "cluster", "--name", self.name,
                                "--config", str(config), "--wait", "90s", timeout=180)
         if not result.ok:
-            failed = self._failed_component(result.output)
-            logs = self.cluster_dir / "logs"
-            log_tail = self._log_tail(logs / f"{failed}.log") if failed else ""
-            self._kwokctl(bins, "delete", "cluster", "--name", self.name)
-            what = f"{failed} failed to start" if failed else "the control plane did not start"
-            raise StartFailed(
-                f"the sandbox did not start: {what}.\n"
-                f"kwokctl said: {result.output.strip().splitlines()[-1] if result.output else '?'}"
-                + (f"\nlast lines of {logs / (failed + '.log')}:\n{log_tail}" if failed else
-                   f"\nlogs were in {logs}")
-                + "\nThe half-started cluster was removed; fix the cause and run `rwk up` again.")
+            said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
+            self._abort(bins, self._failed_component(result.output),
+                        f"kwokctl create failed; it said: {said}")
+
+    def _verify_components(self, bins: binaries.BinarySet) -> None:
+        """Every component must still run a moment after start; else clean up and say which."""
+        time.sleep(0.5)
+        pids = self.pids()
+        dead = [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
+        if dead:
+            self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting")
+
+    def _abort(self, bins: binaries.BinarySet, component: str, summary: str) -> None:
+        """Remove a half-started cluster, keeping the failed component's log; raise."""
+        where = f"logs were in {self.cluster_dir / 'logs'} (removed with the cluster)"
+        if component:
+            tail = self._log_tail(self.cluster_dir / "logs" / f"{component}.log")
+            kept = binaries.cache_dir() / "logs" / f"sandbox-{self.name}-{component}.log"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(tail + "\n")
+            where = f"{component} failed; the end of its log (kept in {kept}):\n{tail}"
+        self._kwokctl(bins, "delete", "cluster", "--name", self.name)
+        raise StartFailed(f"the sandbox did not start: {summary}.\n{where}\n"
+                          "The half-started cluster was removed; fix the cause and run "
+                          "`rwk up` again.")
 
     def kwokctl_config(self, bins: binaries.BinarySet, v: Versions, port: int) -> str:
         """The KwokctlConfiguration: binary runtime, our binaries, Stages as objects."""
@@ -261,15 +276,28 @@ def _offer_kubectl(kubectl: Path, say: Progress) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """True while any thread of the process runs.
+
+    A zombie main thread does not mean the process is gone: a Go program that is shutting
+    down keeps its other threads, and its listening sockets, until they finish. Where no
+    init process reaps orphans (some containers), a finished process stays a zombie, and
+    that counts as gone.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # A zombie still answers signal 0; read its state to tell.
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        return state != "Z"
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return True
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            return True
+    return False

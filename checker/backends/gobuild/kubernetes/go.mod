@@ -1,6 +1,6 @@
 // Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl for the
-// sandbox cluster. Generated from cluster_backends/versions.toml by
-// 'python -m cluster_backends.gomod'; a unit test fails when the two drift apart.
+// sandbox cluster. Kept in step with checker/backends/versions.toml by
+// hand (see CONTRIBUTING.md); tests/unit/test_versions.py fails when they drift.
 module rwk.local/sandbox/kubernetes
 
 go 1.26.0
