@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -242,25 +243,31 @@ def _build(group: Group, say: Progress, v: Versions) -> None:
 
 def _run_go(command: list[str], cwd: Path | None, env: dict[str, str], say: Progress,
             label: str) -> None:
-    """Run one go command, reporting compiled packages as progress; keep its log on failure."""
+    """Run one go command, reporting compiled packages every 15 s; keep its log on failure."""
     log_path = cache_dir() / "logs" / f"build-{label}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    start = last = time.monotonic()
-    packages = 0
+    start = time.monotonic()
+    packages = [0]
+    done = threading.Event()
+
+    def tick() -> None:   # go prints nothing while it compiles one big package
+        while not done.wait(15):
+            say(f"  {label}: {packages[0]} packages compiled, {time.monotonic() - start:.0f}s")
+
+    ticker = threading.Thread(target=tick, daemon=True)
     with open(log_path, "w") as log:
         log.write("$ " + " ".join(command) + "\n")
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            if not line.startswith(("go: ", "#")):
-                packages += 1
-            now = time.monotonic()
-            if now - last >= 15:
-                say(f"  {label}: {packages} packages compiled, {now - start:.0f}s")
-                last = now
-        code = proc.wait()
+        ticker.start()
+        try:
+            for line in proc.stdout or ():
+                log.write(line)
+                if not line.startswith(("go: ", "#")):
+                    packages[0] += 1
+            code = proc.wait()
+        finally:
+            done.set()
     if code != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
         raise BinariesUnavailable(

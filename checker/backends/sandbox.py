@@ -45,7 +45,7 @@ def _ms(text: str) -> int:
 class Sandbox:
     """One named sandbox cluster and how to start, stop and inspect it."""
 
-    name: str = "rwk"
+    name: str = field(default_factory=lambda: os.environ.get("RWK_SANDBOX_NAME", "rwk"))
     port: int = field(default_factory=lambda: int(os.environ.get("RWK_SANDBOX_PORT",
                                                                   DEFAULT_PORT)))
     """kube-apiserver port on 127.0.0.1; 0 picks a free one."""

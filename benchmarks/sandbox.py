@@ -1,0 +1,167 @@
+"""Benchmark the sandbox: start-up, memory, shutdown and (optionally) a cold build.
+
+Prints figures; asserts nothing. Run from the repository root:
+
+    .venv/bin/python benchmarks/sandbox.py            # 5 up/down cycles, memory
+    .venv/bin/python benchmarks/sandbox.py --cold     # also a build from empty Go caches
+
+It uses a sandbox of its own (RWK_SANDBOX_NAME=rwk-bench, a free port, a throwaway
+kubeconfig), so a course sandbox that is running is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from checker.backends.sandbox import Sandbox  # noqa: E402
+
+WORKLOAD = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: bench}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api-server, namespace: bench}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: api-server}}
+  template:
+    metadata:
+      labels: {app: api-server}
+      annotations: {kwok.x-k8s.io/usage-cpu: 200m}
+    spec:
+      containers:
+      - name: api-server
+        image: ghcr.io/stefanprodan/podinfo:6.7.0
+        args: ["--port=8080"]
+        resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api-server, namespace: bench}
+spec:
+  selector: {app: api-server}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api-server-hpa, namespace: bench}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api-server}
+  minReplicas: 2
+  maxReplicas: 20
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: postgres, namespace: bench}
+spec: {clusterIP: None, selector: {app: postgres}, ports: [{port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: postgres, namespace: bench}
+spec:
+  serviceName: postgres
+  replicas: 1
+  selector: {matchLabels: {app: postgres}}
+  template:
+    metadata: {labels: {app: postgres}}
+    spec:
+      containers:
+      - name: postgres
+        image: postgres:16-alpine
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+"""
+
+
+def rss_mib(pids: dict[str, int]) -> tuple[float, dict[str, float]]:
+    each = {}
+    for name, pid in pids.items():
+        try:
+            each[name] = psutil.Process(pid).memory_info().rss / 2**20
+        except psutil.NoSuchProcess:
+            each[name] = 0.0
+    return sum(each.values()), each
+
+
+def rwk(*args: str, env: dict[str, str]) -> float:
+    start = time.monotonic()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "rwk"), *args], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold", action="store_true", help="also time a build from empty "
+                        "Go module and build caches (takes many minutes)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="rwk-bench-"))
+    env = {**os.environ, "RWK_SANDBOX_NAME": "rwk-bench", "RWK_SANDBOX_PORT": "0",
+           "KUBECONFIG": str(tmp / "kubeconfig")}
+    box = Sandbox(name="rwk-bench", port=0, kubeconfig=tmp / "kubeconfig")
+    if box.cluster_dir.exists():
+        box.down(lambda m: None)
+
+    ups, downs = [], []
+    for run in range(args.runs):
+        ups.append(rwk("up", "--backend", "sandbox", env=env))
+        if run < args.runs - 1:
+            downs.append(rwk("down", "--backend", "sandbox", env=env))
+        print(f"run {run + 1}: up {ups[-1]:.2f}s" + (f", down {downs[-1]:.2f}s" if
+              run < args.runs - 1 else ""), flush=True)
+
+    time.sleep(20)
+    idle, idle_each = rss_mib(box.pids())
+    kubectl = box.kubectl()
+    kubectl.apply(WORKLOAD, "the benchmark workload")
+    time.sleep(60)   # rollouts, claims, four metrics scrapes, HPA reacting
+    busy, busy_each = rss_mib(box.pids())
+    pods = json.loads(kubectl("get", "pods", "-n", "bench", "-o", "json").stdout)["items"]
+    downs.append(rwk("down", "--backend", "sandbox", env=env))
+
+    print()
+    print(f"rwk up to {3} nodes Ready, cached binaries: median {statistics.median(ups):.2f}s "
+          f"(min {min(ups):.2f}, max {max(ups):.2f}, {len(ups)} runs)")
+    print(f"rwk down: median {statistics.median(downs):.2f}s (max {max(downs):.2f})")
+    print(f"resident memory, idle: {idle:.0f} MiB  "
+          + ", ".join(f"{k} {v:.0f}" for k, v in sorted(idle_each.items())))
+    print(f"resident memory, workload ({len(pods)} pods): {busy:.0f} MiB  "
+          + ", ".join(f"{k} {v:.0f}" for k, v in sorted(busy_each.items())))
+
+    if args.cold:
+        cold = tmp / "cold"
+        cold_env = {**os.environ, "GOMODCACHE": str(cold / "mod"),
+                    "GOCACHE": str(cold / "gocache"), "RWK_CACHE_DIR": str(cold / "rwk")}
+        start = time.monotonic()
+        subprocess.run([str(ROOT / ".venv" / "bin" / "rwk"), "binaries", "--binary-source",
+                        "build"], env=cold_env, check=True)
+        print(f"cold build of every sandbox binary (empty Go caches): "
+              f"{time.monotonic() - start:.0f}s")
+        subprocess.run(["chmod", "-R", "u+w", str(cold)], check=False)
+        subprocess.run(["rm", "-rf", str(cold)], check=False)
+
+
+if __name__ == "__main__":
+    main()
