@@ -1,0 +1,66 @@
+"""Helpers for the lesson notebooks: which kind of cluster answers, and skipping, visibly,
+the cells that need real containers.
+
+Deliberately free of the `kubernetes` client: a notebook cell calls kubectl anyway, and this
+module must import in a blink even before the checker's reading layer is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from .backends.base import kubectl_binary
+
+SANDBOX, KIND, OTHER = "sandbox", "kind", "other"
+
+
+def classify(node_list: dict) -> str:
+    """The backend a `kubectl get nodes -o json` answer belongs to.
+
+    "sandbox" when every node carries the label type=kwok (simulated by kwok: no container
+    ever runs), "kind" when every node's providerID starts with kind://, else "other".
+    """
+    items = node_list.get("items") or []
+    if not items:
+        return OTHER
+    if all((i.get("metadata", {}).get("labels") or {}).get("type") == "kwok" for i in items):
+        return SANDBOX
+    if all((i.get("spec") or {}).get("providerID", "").startswith("kind://") for i in items):
+        return KIND
+    return OTHER
+
+
+def skip_message(reason: str) -> str:
+    """The line a skipped cell prints."""
+    return f"skipped on the sandbox: {reason.strip()}"
+
+
+def backend(kubectl: str | None = None, timeout: float = 20) -> str:
+    """"sandbox", "kind" or "other": the backend of the cluster the current context reaches.
+
+    Raises RuntimeError, with what to run, when kubectl cannot list the nodes.
+    """
+    args = [kubectl or kubectl_binary(), "get", "nodes", "-o", "json"]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"could not run kubectl to find the cluster's backend: {error}. "
+                           "Is the cluster up? Run `rwk status`.") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"kubectl could not list the nodes ({said}). "
+                           "Is the cluster up? Run `rwk up`, then `rwk status`.")
+    return classify(json.loads(done.stdout))
+
+
+def only_on_kind(reason: str) -> bool:
+    """True where containers really run (kind or another real cluster).
+
+    On the sandbox, print "skipped on the sandbox: <reason>" and return False, so a cell
+    reads `if only_on_kind("why"): ...` and never skips in silence.
+    """
+    if backend() == SANDBOX:
+        print(skip_message(reason))
+        return False
+    return True

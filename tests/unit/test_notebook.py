@@ -1,0 +1,77 @@
+"""checker.notebook: telling the backends apart from a node list, and the skip line."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from checker import notebook
+
+
+def node(labels: dict | None = None, provider: str | None = None) -> dict:
+    item: dict = {"metadata": {"name": "n", "labels": labels or {}}, "spec": {}}
+    if provider is not None:
+        item["spec"]["providerID"] = provider
+    return item
+
+
+@pytest.mark.parametrize("items, expected", [
+    ([node({"type": "kwok"}), node({"type": "kwok"})], "sandbox"),
+    ([node(provider="kind://docker/rwk/rwk-control-plane")], "kind"),
+    ([node(provider="aws:///eu-west-1a/i-0abc")], "other"),
+    ([node({"type": "kwok"}), node(provider="kind://docker/rwk/rwk-worker")], "other"),
+    ([node({"type": "virtual"})], "other"),
+    ([], "other"),
+])
+def test_classify(items: list, expected: str) -> None:
+    assert notebook.classify({"items": items}) == expected
+
+
+def test_classify_tolerates_missing_fields() -> None:
+    assert notebook.classify({}) == "other"
+    assert notebook.classify({"items": [{"metadata": {"labels": None}}]}) == "other"
+
+
+def test_skip_message_says_where_and_why() -> None:
+    assert notebook.skip_message(" no container runs\n") == \
+        "skipped on the sandbox: no container runs"
+
+
+def fake_kubectl(tmp_path: Path, nodes: dict | None, code: int = 0) -> str:
+    script = tmp_path / "kubectl"
+    answer = json.dumps(nodes) if nodes is not None else ""
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{answer}\nEOF\n"
+                      f"echo 'the server is away' >&2\nexit {code}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_backend_reads_the_nodes_through_kubectl(tmp_path: Path) -> None:
+    kubectl = fake_kubectl(tmp_path, {"items": [node({"type": "kwok"})]})
+    assert notebook.backend(kubectl) == "sandbox"
+
+
+def test_backend_says_what_to_run_when_the_cluster_is_away(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"the server is away.*rwk up"):
+        notebook.backend(fake_kubectl(tmp_path, None, code=1))
+
+
+def test_only_on_kind_skips_visibly_on_the_sandbox(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(notebook, "backend", lambda: "sandbox")
+    assert notebook.only_on_kind("no logs") is False
+    assert capsys.readouterr().out == "skipped on the sandbox: no logs\n"
+    monkeypatch.setattr(notebook, "backend", lambda: "kind")
+    assert notebook.only_on_kind("no logs") is True
+    assert capsys.readouterr().out == ""
+
+
+def test_does_not_import_the_kubernetes_client() -> None:
+    """Checked on the source: importing the package may load the client for other reasons."""
+    tree = ast.parse(Path(notebook.__file__).read_text())
+    imported = {alias.name for n in ast.walk(tree) if isinstance(n, ast.Import)
+                for alias in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not any(name.split(".")[0] == "kubernetes" for name in imported)
