@@ -1,0 +1,21 @@
+"""Real-World Kubernetes: grade course exercises against the live cluster.
+
+    from checker import check
+    check("configmaps")            # a report that shows itself in a notebook
+"""
+
+from __future__ import annotations
+
+__all__ = ["check"]
+
+
+def check(exercise: str, namespace: str | None = None, wait: float = 0, *,
+          context: str | None = None, kubeconfig: str | None = None):
+    """Grade `exercise` in `namespace` (default: production) of the current kube context.
+
+    Returns a Report: it renders as a table in a notebook, has `.passed`, `.score`,
+    `.max_score` and `.to_dict()`, and `.again()` checks once more.
+    """
+    from .grading import grade   # imported here: the kubernetes client loads only when needed
+    return grade(exercise, namespace=namespace, context=context, kubeconfig=kubeconfig,
+                 wait=wait)

@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import ClusterUnreachable
+from . import exercises
+from .checks.state import ClusterState
+from .cluster import Cluster
+from .errors import ClusterUnreachable, UsageError
 from .model import Criterion, Failure, Result
 from .report import Report
 
@@ -124,3 +127,28 @@ def poll(run_once: Callable[[], Report], wait_seconds: float, interval: float = 
     changing = tuple(result.id for result in report.results
                      if result.id in before and before[result.id] != result.passed)
     return dataclasses.replace(report, still_changing=changing)
+
+
+DEFAULT_NAMESPACE = "production"
+
+
+def grade(exercise: str, namespace: str | None = None, context: str | None = None,
+          kubeconfig: str | None = None, wait: float = 0, interval: float = 2.0) -> Report:
+    """Check one exercise against the live cluster: connect, read, run, report.
+
+    With `wait` > 0, poll until every criterion passes or `wait` seconds pass.
+    """
+    criteria = exercises.criteria(exercise)
+    if wait < 0:
+        raise UsageError(f"--wait must be 0 or more seconds, got {wait:g}")
+    target = namespace or DEFAULT_NAMESPACE
+    cluster = Cluster(context=context, kubeconfig=kubeconfig)
+
+    def run_once() -> Report:
+        state = ClusterState(cluster, target)
+        return Report(exercise=exercise, namespace=target, context=cluster.context,
+                      results=run_criteria(criteria, state))
+
+    report = poll(run_once, wait, interval=interval)
+    return dataclasses.replace(report, rerun=lambda: grade(exercise, namespace, context,
+                                                           kubeconfig, wait, interval))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -38,6 +39,8 @@ class Report:
     """When the cluster was read (a naive datetime is taken as UTC)."""
     still_changing: tuple[str, ...] = ()
     """Ids of criteria whose pass/fail flipped between the last two runs of `--wait`."""
+    rerun: Callable[[], Report] | None = field(default=None, compare=False)
+    """Checks the same exercise again; what `again()` calls."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "results", tuple(self.results))
@@ -65,6 +68,12 @@ class Report:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def again(self) -> Report:
+        """Check the same exercise again, against the same target, and return the new report."""
+        if self.rerun is None:
+            raise RuntimeError("this report was not made by check(); it cannot re-run itself")
+        return self.rerun()
 
     def to_dict(self) -> dict[str, object]:
         """Exactly the JSON object of the contract in EXERCISES.md, keys in its order."""

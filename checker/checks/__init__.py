@@ -1,0 +1,1 @@
+"""Criteria per topic: each module exposes CRITERIA, a tuple of `Criterion` values."""

@@ -1,0 +1,205 @@
+"""Reading the live cluster: the only module that imports the `kubernetes` client.
+
+Objects come back as plain dicts in the API's own JSON shape (camelCase), so checks read
+`deployment["spec"]["template"]` exactly as `kubectl get -o json` shows it. Every call is a
+read, except SubjectAccessReview, which asks the API server a question and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ClusterUnreachable, UsageError
+
+try:  # the import is the slow part of `rwk check`; keep it in one place
+    import urllib3
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+except ImportError as error:  # pragma: no cover - the package depends on it
+    raise ImportError("the `kubernetes` Python client is missing: pip install "
+                      "real-world-kubernetes") from error
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Where the API serves one kind of object."""
+
+    prefix: str
+    """`/api/v1` for the core group, `/apis/GROUP/VERSION` otherwise."""
+    plural: str
+    namespaced: bool = True
+
+
+KINDS: dict[str, Kind] = {
+    "namespace": Kind("/api/v1", "namespaces", namespaced=False),
+    "node": Kind("/api/v1", "nodes", namespaced=False),
+    "pod": Kind("/api/v1", "pods"),
+    "service": Kind("/api/v1", "services"),
+    "configmap": Kind("/api/v1", "configmaps"),
+    "secret": Kind("/api/v1", "secrets"),
+    "serviceaccount": Kind("/api/v1", "serviceaccounts"),
+    "persistentvolumeclaim": Kind("/api/v1", "persistentvolumeclaims"),
+    "resourcequota": Kind("/api/v1", "resourcequotas"),
+    "limitrange": Kind("/api/v1", "limitranges"),
+    "endpointslice": Kind("/apis/discovery.k8s.io/v1", "endpointslices"),
+    "deployment": Kind("/apis/apps/v1", "deployments"),
+    "replicaset": Kind("/apis/apps/v1", "replicasets"),
+    "statefulset": Kind("/apis/apps/v1", "statefulsets"),
+    "daemonset": Kind("/apis/apps/v1", "daemonsets"),
+    "job": Kind("/apis/batch/v1", "jobs"),
+    "cronjob": Kind("/apis/batch/v1", "cronjobs"),
+    "ingress": Kind("/apis/networking.k8s.io/v1", "ingresses"),
+    "horizontalpodautoscaler": Kind("/apis/autoscaling/v2", "horizontalpodautoscalers"),
+    "poddisruptionbudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
+    "storageclass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+    "rolebinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+    "clusterrolebinding": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings",
+                               namespaced=False),
+}
+
+
+class Cluster:
+    """A connection to one kube context, reading objects as the API serves them."""
+
+    def __init__(self, context: str | None = None, kubeconfig: str | os.PathLike | None = None,
+                 timeout: float = 10) -> None:
+        if kubeconfig is not None and not Path(kubeconfig).is_file():
+            raise UsageError(f"--kubeconfig {kubeconfig}: no such file")
+        self.timeout = timeout
+        self.context = context or _current_context(kubeconfig)
+        if context:
+            known = _context_names(kubeconfig)
+            if known is not None and context not in known:
+                raise UsageError(f"--context {context}: no such context in "
+                                 f"{_where(kubeconfig)}; contexts: {', '.join(known) or 'none'}")
+        try:
+            self._api = config.new_client_from_config(
+                config_file=str(kubeconfig) if kubeconfig else None, context=context,
+                persist_config=False)
+        except ConfigException as error:
+            text = " ".join(str(error).split())
+            raise ClusterUnreachable(
+                f"cannot load a kubeconfig ({_where(kubeconfig)}): {text}. Run `rwk up` to "
+                "start the course cluster, or point --kubeconfig at a working file.") from None
+        except Exception as error:  # a kubeconfig can be broken in many ways; all say so
+            detail = " ".join(str(error).split())   # one line, whatever the parser said
+            raise ClusterUnreachable(f"the kubeconfig ({_where(kubeconfig)}) is broken: "
+                                     f"{type(error).__name__}: {detail}") from None
+        self._api.configuration.retries = False
+
+    # --- reads --------------------------------------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        """One object, or None when it does not exist."""
+        return self._request("GET", self._path(kind, namespace) + "/" + name, missing_ok=True)
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        """Objects of a kind, in one namespace (or all, for namespace None)."""
+        query = []
+        if selector:
+            query.append(("labelSelector", selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        answer = self._request("GET", self._path(kind, namespace), query=query)
+        return (answer or {}).get("items", [])
+
+    def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
+              namespace: str | None = None) -> bool:
+        """SubjectAccessReview: may `user` do `verb` on `resource`? (Writes nothing.)"""
+        attributes: dict[str, Any] = {"verb": verb, "resource": resource, "group": group}
+        if namespace:
+            attributes["namespace"] = namespace
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                  "spec": {"user": user, "groups": groups, "resourceAttributes": attributes}}
+        answer = self._request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                               body=review)
+        return bool((answer or {}).get("status", {}).get("allowed"))
+
+    def server_version(self) -> str:
+        return (self._request("GET", "/version") or {}).get("gitVersion", "?")
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _path(kind: str, namespace: str | None) -> str:
+        spec = KINDS[kind]
+        if spec.namespaced and namespace:
+            return f"{spec.prefix}/namespaces/{namespace}/{spec.plural}"
+        return f"{spec.prefix}/{spec.plural}"
+
+    def _request(self, method: str, path: str, query: list | None = None,
+                 body: dict | None = None, missing_ok: bool = False) -> dict | None:
+        try:
+            response = self._api.call_api(
+                path, method, query_params=query or [], body=body,
+                header_params={"Accept": "application/json",
+                               "Content-Type": "application/json"},
+                auth_settings=["BearerToken"], _preload_content=False,
+                _request_timeout=self.timeout)
+        except client.ApiException as error:
+            if error.status == 404 and missing_ok:
+                return None
+            if error.status in (401, 403):
+                raise ClusterUnreachable(
+                    f"the cluster of context {self.context!r} refused the credentials "
+                    f"({error.status} {error.reason} on {method} {path})") from None
+            raise ClusterUnreachable(f"the API server answered {error.status} {error.reason} "
+                                     f"to {method} {path}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise ClusterUnreachable(
+                f"cannot reach the cluster of context {self.context!r} at "
+                f"{self._api.configuration.host}: {_reason(error)}. Is it running? "
+                "(`rwk status`, `rwk up`)") from None
+        data = response[0].data if isinstance(response, tuple) else response.data
+        return json.loads(data) if data else None
+
+
+def decode(secret: dict, key: str) -> str | None:
+    """A Secret's value for `key`, decoded; None when the key is absent."""
+    raw = (secret.get("data") or {}).get(key)
+    if raw is None:
+        return (secret.get("stringData") or {}).get(key)
+    try:
+        return base64.b64decode(raw).decode("utf-8", errors="replace")
+    except (ValueError, TypeError):
+        return None
+
+
+def _current_context(kubeconfig: str | os.PathLike | None) -> str | None:
+    try:
+        _, active = config.list_kube_config_contexts(
+            config_file=str(kubeconfig) if kubeconfig else None)
+    except Exception:   # broken or missing: the loader below reports it properly
+        return None
+    return (active or {}).get("name")
+
+
+def _context_names(kubeconfig: str | os.PathLike | None) -> list[str] | None:
+    try:
+        contexts, _ = config.list_kube_config_contexts(
+            config_file=str(kubeconfig) if kubeconfig else None)
+    except Exception:
+        return None
+    return [c["name"] for c in contexts or []]
+
+
+def _where(kubeconfig: str | os.PathLike | None) -> str:
+    return str(kubeconfig) if kubeconfig else (os.environ.get("KUBECONFIG") or "~/.kube/config")
+
+
+def _reason(error: Exception) -> str:
+    reason = getattr(error, "reason", None) or error
+    text = str(reason)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return text.split(": ", 1)[-1][:200]

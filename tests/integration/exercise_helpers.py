@@ -1,0 +1,77 @@
+"""Reference solutions and their broken variants, applied to a live sandbox and graded."""
+
+from __future__ import annotations
+
+import copy
+import secrets as random_secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from checker.backends.base import Kubectl
+from checker.backends.sandbox import Sandbox
+from checker.grading import grade
+from checker.report import Report
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "manifests"
+Docs = list[dict]
+
+
+def reference(exercise: str, namespace: str) -> Docs:
+    """The reference manifests of an exercise, moved from `production` to `namespace`."""
+    text = (SOLUTIONS / f"{exercise}.yaml").read_text()
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    for doc in docs:
+        meta = doc["metadata"]
+        if doc["kind"] == "Namespace":
+            meta["name"] = namespace
+        elif "namespace" in meta:
+            meta["namespace"] = namespace
+        for subject in doc.get("subjects") or []:
+            subject["namespace"] = namespace
+    return docs
+
+
+def find(docs: Docs, kind: str, name: str | None = None) -> dict:
+    return next(d for d in docs if d["kind"] == kind and (name is None or
+                                                          d["metadata"]["name"] == name))
+
+
+def app_container(docs: Docs) -> dict:
+    return find(docs, "Deployment", "api-server")["spec"]["template"]["spec"]["containers"][0]
+
+
+def apply_docs(kubectl: Kubectl, docs: Docs) -> None:
+    result = kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
+    assert result.ok, result.output
+
+
+def create_secret(kubectl: Kubectl, namespace: str, password: str | None = None,
+                  username: str = "app", keys: dict[str, str] | None = None,
+                  kind: str = "generic", extra: tuple[str, ...] = ()) -> str:
+    """db-credentials from the command line, as the task asks; returns the password."""
+    password = password or random_secrets.token_urlsafe(18)
+    literals = keys if keys is not None else {"username": username, "password": password}
+    args = ["create", "secret", kind, "db-credentials", "-n", namespace, *extra,
+            *[f"--from-literal={k}={v}" for k, v in literals.items()]]
+    result = kubectl(*args)
+    assert result.ok, result.output
+    return password
+
+
+def graded(sandbox: Sandbox, exercise: str, namespace: str, wait: float = 0) -> Report:
+    return grade(exercise, namespace=namespace, context=sandbox.context,
+                 kubeconfig=str(sandbox.kubeconfig), wait=wait, interval=0.5)
+
+
+def by_id(report: Report) -> dict:
+    return {r.id: r for r in report.results}
+
+
+def variant(mutate: Callable[[Docs], None]) -> Callable[[Docs], Docs]:
+    def apply(docs: Docs) -> Docs:
+        docs = copy.deepcopy(docs)
+        mutate(docs)
+        return docs
+    return apply
