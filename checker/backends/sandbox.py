@@ -196,7 +196,8 @@ class Sandbox:
     def _set_up_objects(self, kubectl: Kubectl, v: Versions, say: Progress) -> None:
         # Stages first, so the nodes are started by them as soon as they exist.
         kubectl.apply(self.stages_manifest(v), "the sandbox's kwok Stages")
-        kubectl.apply((HERE / "sandbox_cluster.yaml").read_text(), "the standard StorageClass")
+        kubectl.apply((HERE / "sandbox_cluster.yaml").read_text(),
+                      "the standard StorageClass and the nginx IngressClass")
         kubectl.apply(self.nodes_manifest(), "the worker nodes")
 
     def _kwokctl(self, bins: binaries.BinarySet, *args: str, timeout: float = 120) -> _proc.Result:
