@@ -4,6 +4,7 @@ namespace per test, stopped at the end. Nothing has to be running before the tes
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,9 +24,10 @@ def _say(message: str) -> None:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A running sandbox named rwk-test, with its own kubeconfig file."""
+    """A running sandbox named $RWK_TEST_SANDBOX (default rwk-test), with its own kubeconfig."""
     kubeconfig = tmp_path_factory.mktemp("kube") / "config"
-    box = Sandbox(name="rwk-test", port=0, kubeconfig=kubeconfig)
+    box = Sandbox(name=os.environ.get("RWK_TEST_SANDBOX", "rwk-test"), port=0,
+                  kubeconfig=kubeconfig)
     if box.cluster_dir.exists():       # left over from an interrupted run
         box.down(_say)
     box.up(_say)
