@@ -46,6 +46,15 @@ def test_up_twice_is_harmless_and_down_leaves_nothing_behind(tmp_path):
         assert time.monotonic() - started < 10
         assert box.pids() == pids
         assert box.status().healthy
+
+        kubectl = box.kubectl()
+        for name in ("production", "lesson-01"):
+            assert kubectl("create", "namespace", name).ok
+        removed = box.reset(_say)
+        assert sorted(removed) == ["lesson-01", "production"]
+        left = kubectl("get", "namespaces", "-o", "name").stdout.split()
+        assert "namespace/production" not in left and "namespace/kube-system" in left
+        assert len(kubectl("get", "nodes", "-o", "name").stdout.split()) == 3   # cluster kept
     finally:
         box.down(_say)
 
