@@ -31,9 +31,9 @@ def classify(node_list: dict) -> str:
     return OTHER
 
 
-def skip_message(reason: str) -> str:
+def skip_message(reason: str, where: str = "the sandbox") -> str:
     """The line a skipped cell prints."""
-    return f"skipped on the sandbox: {reason.strip()}"
+    return f"skipped on {where}: {reason.strip()}"
 
 
 def backend(kubectl: str | None = None, timeout: float = 20) -> str:
@@ -62,5 +62,18 @@ def only_on_kind(reason: str) -> bool:
     """
     if backend() == SANDBOX:
         print(skip_message(reason))
+        return False
+    return True
+
+
+def only_on_sandbox(reason: str) -> bool:
+    """True on the sandbox; elsewhere print "skipped on <backend>: <reason>" and return False.
+
+    For the cells that pull the sandbox's switches (labels and annotations its simulated
+    kubelet obeys), which a real kubelet ignores.
+    """
+    name = backend()
+    if name != SANDBOX:
+        print(skip_message(reason, "kind" if name == KIND else "this cluster"))
         return False
     return True

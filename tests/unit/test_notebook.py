@@ -68,6 +68,18 @@ def test_only_on_kind_skips_visibly_on_the_sandbox(monkeypatch, capsys) -> None:
     assert capsys.readouterr().out == ""
 
 
+def test_only_on_sandbox_is_the_mirror_image(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(notebook, "backend", lambda: "sandbox")
+    assert notebook.only_on_sandbox("a switch") is True
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(notebook, "backend", lambda: "kind")
+    assert notebook.only_on_sandbox("a switch") is False
+    assert capsys.readouterr().out == "skipped on kind: a switch\n"
+    monkeypatch.setattr(notebook, "backend", lambda: "other")
+    assert notebook.only_on_sandbox("a switch") is False
+    assert capsys.readouterr().out == "skipped on this cluster: a switch\n"
+
+
 def test_does_not_import_the_kubernetes_client() -> None:
     """Checked on the source: importing the package may load the client for other reasons."""
     tree = ast.parse(Path(notebook.__file__).read_text())
