@@ -1,0 +1,133 @@
+"""The committed notebooks: exercises generated from their solutions (STYLE 11), stored
+without outputs, and parameterised the same way."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDERS = ("lessons", "exercises", "solutions")
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("make_exercises",
+                                                  ROOT / "scripts" / "make_exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_exercises = _load_generator()
+ALL_NOTEBOOKS = sorted(p for folder in FOLDERS for p in (ROOT / folder).glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+# --- the committed files ------------------------------------------------------------------
+
+def test_there_are_notebooks() -> None:
+    assert SOLUTIONS and ALL_NOTEBOOKS
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=_name)
+def test_exercise_is_what_the_generator_makes(solution: Path) -> None:
+    exercise = ROOT / "exercises" / solution.name
+    assert exercise.is_file(), f"{_name(exercise)} is missing; run python scripts/make_exercises.py"
+    want = json.loads(make_exercises.render(solution))
+    have = json.loads(exercise.read_text())
+    assert have == want, (f"{_name(exercise)} differs from what {_name(solution)} generates; "
+                          "edit the solution, then run python scripts/make_exercises.py")
+
+
+def test_every_exercise_has_a_solution() -> None:
+    orphans = [p.name for p in (ROOT / "exercises").glob("*.ipynb")
+               if not (ROOT / "solutions" / p.name).is_file()]
+    assert not orphans, f"exercises without a solution to generate them from: {orphans}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_name)
+def test_stored_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(str(path), as_version=4)
+    nbformat.validate(notebook)
+    dirty = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+             and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert not dirty, (f"{_name(path)}: cells {dirty} have outputs or execution counts; run "
+                       f"jupyter nbconvert --clear-output --inplace {_name(path)}")
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_name)
+def test_first_code_cell_sets_the_namespace_parameter(path: Path) -> None:
+    notebook = nbformat.read(str(path), as_version=4)
+    first = next(c for c in notebook.cells if c.cell_type == "code")
+    assert "parameters" in first.metadata.get("tags", []), f"{_name(path)}: not tagged parameters"
+    assert "NAMESPACE = " in first.source
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "exercises").glob("*.ipynb")), ids=_name)
+def test_exercises_hold_no_solution_and_a_check(path: Path) -> None:
+    notebook = nbformat.read(str(path), as_version=4)
+    assert not [c for c in notebook.cells if "solution" in c.metadata.get("tags", [])]
+    assert any("check(" in c.source for c in notebook.cells if c.cell_type == "code")
+
+
+# --- the generator ------------------------------------------------------------------------
+
+def _solution(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook(cells=list(cells))
+    for i, cell in enumerate(notebook.cells):
+        cell.id = f"c{i}"
+    return notebook
+
+
+def test_solution_code_becomes_a_placeholder_keeping_magic_and_stored_hint() -> None:
+    answer = nbformat.v4.new_code_cell(
+        '%%bash -s "$NAMESPACE"\nkubectl apply -f answer.yaml',
+        metadata={"tags": ["solution"], "rwk": {"hint": "Apply the manifest.\nThen wait."}})
+    answer.outputs = [nbformat.v4.new_output("stream", text="done")]
+    answer.execution_count = 3
+    [placeholder] = make_exercises.exercise_from_solution(_solution(answer)).cells
+    assert placeholder.source == ('%%bash -s "$NAMESPACE"\n'
+                                  "# Your turn: Apply the manifest.\n# Then wait.")
+    assert placeholder.metadata == {"tags": ["exercise"]}
+    assert placeholder.outputs == [] and placeholder.execution_count is None
+    assert placeholder.id == "c0"
+
+
+def test_hint_falls_back_to_the_first_comment_line() -> None:
+    answer = nbformat.v4.new_code_cell("# Create the ConfigMap.\nconfig = make()\n# not this",
+                                       metadata={"tags": ["solution", "keep-me"]})
+    [placeholder] = make_exercises.exercise_from_solution(_solution(answer)).cells
+    assert placeholder.source == "# Your turn: Create the ConfigMap."
+    assert placeholder.metadata["tags"] == ["keep-me", "exercise"]
+
+
+def test_solution_markdown_is_dropped_and_the_rest_copied_clean() -> None:
+    intro = nbformat.v4.new_markdown_cell("# Task")
+    note = nbformat.v4.new_markdown_cell("How the answer works", metadata={"tags": ["solution"]})
+    given = nbformat.v4.new_code_cell("report = check('namespaces')")
+    given.outputs = [nbformat.v4.new_output("stream", text="PASS")]
+    given.execution_count = 7
+    solution = _solution(intro, note, given)
+    exercise = make_exercises.exercise_from_solution(solution)
+    assert [c.source for c in exercise.cells] == ["# Task", "report = check('namespaces')"]
+    assert exercise.cells[1].outputs == [] and exercise.cells[1].execution_count is None
+    assert solution.cells[2].outputs, "the solution itself is left unchanged"
+
+
+def test_check_mode_names_a_stale_exercise(tmp_path: Path) -> None:
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "exercises").mkdir()
+    answer = nbformat.v4.new_code_cell("x = 1  # the answer", metadata={"tags": ["solution"]})
+    nbformat.write(_solution(answer), str(tmp_path / "solutions" / "01-demo.ipynb"))
+    assert make_exercises.stale(tmp_path) == [tmp_path / "exercises" / "01-demo.ipynb"]
+    (tmp_path / "exercises" / "01-demo.ipynb").write_text(
+        make_exercises.render(tmp_path / "solutions" / "01-demo.ipynb"))
+    assert make_exercises.stale(tmp_path) == []
