@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
     "job": Kind("/apis/batch/v1", "jobs"),
     "cronjob": Kind("/apis/batch/v1", "cronjobs"),
     "ingress": Kind("/apis/networking.k8s.io/v1", "ingresses"),
+    "ingressclass": Kind("/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
     "horizontalpodautoscaler": Kind("/apis/autoscaling/v2", "horizontalpodautoscalers"),
     "poddisruptionbudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
     "storageclass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
