@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -131,3 +132,28 @@ def test_check_mode_names_a_stale_exercise(tmp_path: Path) -> None:
     (tmp_path / "exercises" / "01-demo.ipynb").write_text(
         make_exercises.render(tmp_path / "solutions" / "01-demo.ipynb"))
     assert make_exercises.stale(tmp_path) == []
+
+
+# --- hints and lessons --------------------------------------------------------------------
+
+HINT_TARGET = re.compile(r"(lessons/[\w.-]+\.ipynb), '([^']+)'")
+
+
+def _headings(path: Path) -> set[str]:
+    notebook = nbformat.read(str(path), as_version=4)
+    return {line.lstrip("#").strip() for cell in notebook.cells if cell.cell_type == "markdown"
+            for line in cell.source.splitlines() if line.startswith("#")}
+
+
+def test_hints_point_at_lesson_sections_that_exist() -> None:
+    """A hint "see lessons/NN-x.ipynb, 'Section'" must name a heading of that lesson (lessons
+    not written yet are skipped: their hints are checked once they exist)."""
+    from checker.exercises import EXERCISES
+    broken = []
+    for exercise, criteria in EXERCISES.items():
+        for criterion in criteria:
+            for lesson, section in HINT_TARGET.findall(criterion.hint):
+                path = ROOT / lesson
+                if path.is_file() and section not in _headings(path):
+                    broken.append(f"{exercise}/{criterion.id}: {lesson} has no heading {section!r}")
+    assert not broken, "\n".join(broken)
