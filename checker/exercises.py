@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .checks import autoscaling, configmaps, ingress, namespaces, probes, resources, secrets
+from .checks import (autoscaling, configmaps, ingress, namespaces, probes, resources, rollouts,
+                     secrets)
 from .errors import UsageError
 from .model import Criterion
 
@@ -14,8 +15,9 @@ EXERCISES: dict[str, tuple[Criterion, ...]] = {
     "probes": probes.CRITERIA,
     "ingress": ingress.CRITERIA,
     "autoscaling": autoscaling.CRITERIA,
+    "rolling-updates": rollouts.CRITERIA,
 }
-PLANNED = ("rolling-updates", "storage", "disruptions", "capstone")
+PLANNED = ("storage", "disruptions", "capstone")
 """Exercises of EXERCISES.md whose checks this version does not have yet."""
 
 

@@ -1,0 +1,104 @@
+"""Pure helpers of the rolling-updates checks: int-or-percent fields resolved as the
+Deployment controller resolves them, image tags, revisions; and the replica rule with and
+without an HPA, on a fake cluster state."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.checks import rollouts
+from checker.model import Failure
+
+
+@pytest.mark.parametrize("value, total, up, expected", [
+    (1, 3, True, 1), ("1", 3, True, 1), (0, 3, False, 0), ("0", 3, False, 0),
+    ("25%", 3, True, 1), ("25%", 3, False, 0),         # the API's default at 3 replicas
+    ("34%", 3, True, 2), ("34%", 3, False, 1),
+    ("33%", 3, True, 1), ("33%", 3, False, 0),
+    ("100%", 3, False, 3), ("0%", 3, True, 0), ("25%", 8, True, 2), ("50%", 5, True, 3),
+    (None, 4, True, 1), (None, 4, False, 1),           # unset means 25%
+])
+def test_scaled_resolves_ints_and_percentages(value, total, up, expected):
+    assert rollouts.scaled(value, total, round_up=up) == expected
+
+
+@pytest.mark.parametrize("bad", ["x", "1.5", "%", "ten%", True])
+def test_scaled_refuses_what_is_not_an_int_or_percentage(bad):
+    with pytest.raises(ValueError):
+        rollouts.scaled(bad, 3, round_up=True)
+
+
+def test_rolling_bounds_meaning():
+    assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                                   3) == (1, 0)
+    assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": "1", "maxUnavailable": "0"}},
+                                   3) == (1, 0)
+    assert rollouts.rolling_bounds({}, 3) == (1, 0)      # 25% / 25% at 3 replicas
+    assert rollouts.rolling_bounds({}, 8) == (2, 2)
+    # Both come to 0: the controller lets one pod be unavailable, or nothing could move.
+    assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": "10%",
+                                                      "maxUnavailable": "10%"}}, 1) == (1, 0)
+    assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": "0%",
+                                                      "maxUnavailable": "10%"}}, 3) == (0, 1)
+
+
+@pytest.mark.parametrize("image, tag", [
+    ("ghcr.io/stefanprodan/podinfo:6.7.1", "6.7.1"),
+    ("ghcr.io/stefanprodan/podinfo", "latest"),
+    ("localhost:5000/podinfo:6.7.0", "6.7.0"),
+    ("localhost:5000/podinfo", "latest"),
+    ("ghcr.io/stefanprodan/podinfo:6.7.0@sha256:abc", "6.7.0"),
+    ("ghcr.io/stefanprodan/podinfo@sha256:abc", ""),
+])
+def test_image_tag(image, tag):
+    assert rollouts.image_tag(image) == tag
+
+
+def test_revision_reads_the_annotation():
+    assert rollouts.revision({"metadata": {"annotations": {rollouts.REVISION: "3"}}}) == 3
+    assert rollouts.revision({"metadata": {}}) is None
+    assert rollouts.revision({"metadata": {"annotations": {rollouts.REVISION: "x"}}}) is None
+
+
+class FakeState:
+    """The reads a check makes, answered from dicts."""
+
+    namespace = "production"
+
+    def __init__(self, **kinds: list[dict]):
+        self.kinds = kinds
+
+    def list(self, kind, selector=None):
+        return self.kinds.get(kind, [])
+
+    def get(self, kind, name):
+        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
+                    None)
+
+
+def _deployment(replicas: int) -> dict:
+    return {"kind": "Deployment", "metadata": {"name": "api-server", "uid": "u1"},
+            "spec": {"replicas": replicas, "template": {"spec": {"containers": [
+                {"name": "api-server", "image": "ghcr.io/stefanprodan/podinfo:6.7.0"}]}}}}
+
+
+def _hpa(low: int, high: int) -> dict:
+    return {"metadata": {"name": "api-server-hpa"}, "spec": {
+        "scaleTargetRef": {"kind": "Deployment", "name": "api-server"},
+        "minReplicas": low, "maxReplicas": high}}
+
+
+def test_replicas_three_without_hpa():
+    assert rollouts.replica_count(FakeState(deployment=[_deployment(3)])) is None
+    with pytest.raises(Failure, match="spec.replicas is 2, expected 3"):
+        rollouts.replica_count(FakeState(deployment=[_deployment(2)]))
+
+
+def test_replicas_follow_the_hpa():
+    note = rollouts.replica_count(FakeState(deployment=[_deployment(7)],
+                                            horizontalpodautoscaler=[_hpa(2, 20)]))
+    assert "HorizontalPodAutoscaler api-server-hpa decides" in note
+    with pytest.raises(Failure, match="outside HorizontalPodAutoscaler api-server-hpa's "
+                                      "bounds 2..5"):
+        rollouts.replica_count(FakeState(deployment=[_deployment(7)],
+                                         horizontalpodautoscaler=[_hpa(2, 5)]))
