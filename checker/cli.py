@@ -61,6 +61,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit   # loads the kubernetes client, as `check` does
+    report = audit(namespace=args.namespace, context=args.context, kubeconfig=args.kubeconfig)
+    print(report.to_json() if args.output == "json" else report.to_text())
+    return 0 if report.clean else 1
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -101,6 +108,18 @@ def parser() -> argparse.ArgumentParser:
                        help="poll until every criterion passes or SECONDS pass")
     check.add_argument("--output", choices=("text", "json"), default="text")
     check.set_defaults(run=_cmd_check)
+
+    audit = sub.add_parser("audit", help="find the common pitfalls in a namespace",
+                           description="Read every workload in the namespace and report the "
+                           "pitfalls lessons/10-pitfalls.ipynb teaches, each with its lesson. "
+                           "Exit 0 when none is found, 1 when some are, 2 on bad input, 3 when "
+                           "the cluster cannot be reached or refuses the credentials.")
+    audit.add_argument("--namespace", help="namespace to audit (default: production)")
+    audit.add_argument("--context", help="kube context (default: the current one)")
+    audit.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
+                       "~/.kube/config)")
+    audit.add_argument("--output", choices=("text", "json"), default="text")
+    audit.set_defaults(run=_cmd_audit)
 
     fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "
                            "the cache, then exit (the sandbox's `up` does this by itself)")
