@@ -8,8 +8,6 @@ lower than the Deployment's current one.
 
 from __future__ import annotations
 
-import math
-
 from ..model import Criterion, Failure
 from .common import APP, container, deployment, listing, rollout_problem
 from .state import ClusterState
