@@ -20,4 +20,10 @@ echo "== sandbox binaries (cached in ${RWK_CACHE_DIR:-~/.cache/rwk}; built once)
 "$venv/bin/rwk" binaries
 
 echo "== tests"
+# Most integration tests wait on the cluster rather than compute, so test files run in
+# parallel workers, each with its own sandbox (RWK_TEST_WORKERS=0 runs them in one process).
+workers=${RWK_TEST_WORKERS:-3}
+if [[ $workers != 0 ]]; then
+  set -- -n "$workers" --dist loadfile "$@"
+fi
 exec "$venv/bin/python" -m pytest "$@"

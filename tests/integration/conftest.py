@@ -24,10 +24,15 @@ def _say(message: str) -> None:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A running sandbox named $RWK_TEST_SANDBOX (default rwk-test), with its own kubeconfig."""
+    """A running sandbox named $RWK_TEST_SANDBOX (default rwk-test), with its own kubeconfig.
+
+    Under pytest-xdist each worker starts its own, named after the worker.
+    """
     kubeconfig = tmp_path_factory.mktemp("kube") / "config"
-    box = Sandbox(name=os.environ.get("RWK_TEST_SANDBOX", "rwk-test"), port=0,
-                  kubeconfig=kubeconfig)
+    name = os.environ.get("RWK_TEST_SANDBOX", "rwk-test")
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        name = f"{name}-{worker}"
+    box = Sandbox(name=name, port=0, kubeconfig=kubeconfig)
     if box.cluster_dir.exists():       # left over from an interrupted run
         box.down(_say)
     box.up(_say)
