@@ -401,21 +401,7 @@ class AuditReport:
                          + ", ".join(f"{rule} {n}" for rule, n in counts.items()))
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        import html   # a notebook only: the CLI never pays for it
-
-        rows = "".join(f"<tr><td>{html.escape(f.where)}</td><td><code>{html.escape(f.rule)}"
-                       f"</code></td><td>{html.escape(f.message)}</td><td>"
-                       f"{html.escape(f.lesson)}</td></tr>" for f in self.findings)
-        head = (f"<p><b>audit</b>: namespace {html.escape(self.namespace)}: "
-                + ("no pitfall found" if self.clean else f"{len(self.findings)} finding(s)")
-                + "</p>")
-        if not rows:
-            return head
-        return (head + "<table><tr><th>where</th><th>rule</th><th>what</th><th>lesson</th>"
-                "</tr>" + rows + "</table>")
-
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:   # what a notebook shows
         return self.to_text()
 
 

@@ -105,7 +105,7 @@ def _budget(state: ClusterState) -> dict:
 
 # --- criteria -----------------------------------------------------------------------------
 
-def selects_app(state: ClusterState) -> None:
+def selects_app(state: ClusterState) -> str | None:
     pdb = _budget(state)
     selector = (pdb.get("spec") or {}).get("selector")
     dep = deployment(state)
@@ -116,9 +116,15 @@ def selects_app(state: ClusterState) -> None:
     chosen = {p["metadata"]["name"] for p in pods
               if selector_matches(selector, p["metadata"].get("labels"))}
     shown = selector_text(selector)
+    template_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
+    labels = listing(f"{k}={v}" for k, v in template_labels.items())
+    if not app:   # no pod yet (just applied, or scaled to 0): judge by the pod template
+        if selector_matches(selector, template_labels):
+            return (f"no {APP} pod runs yet; spec.selector {shown} matches the labels of its "
+                    "pod template")
+        raise Failure(f"PodDisruptionBudget {NAME}: spec.selector {shown} does not match the "
+                      f"{APP} pod template's labels ({labels})")
     if not chosen:
-        labels = listing(f"{k}={v}" for k, v in
-                         (dep["spec"]["template"]["metadata"].get("labels") or {}).items())
         raise Failure(f"PodDisruptionBudget {NAME}: spec.selector {shown} matches no pod in "
                       f"namespace {state.namespace} (the {APP} pods carry {labels})")
     extra, missing = sorted(chosen - app), sorted(app - chosen)

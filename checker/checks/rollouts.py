@@ -17,6 +17,8 @@ REPLICAS = 3
 MAX_SURGE, MAX_UNAVAILABLE = 1, 0
 UPDATE_TAG, CURRENT_TAG = "6.7.1", "6.7.0"
 REVISION = "deployment.kubernetes.io/revision"
+HISTORY = "deployment.kubernetes.io/revision-history"
+"""Earlier revisions of a ReplicaSet that a rollback brought back."""
 
 
 # --- pure helpers -------------------------------------------------------------------------
@@ -183,9 +185,12 @@ def updated_then_undone(state: ClusterState) -> str | None:
         raise Failure(f"no ReplicaSet of {APP} runs tag {UPDATE_TAG}; ReplicaSets: {seen}")
     newest = updates[-1]
     if current is not None and (revision(newest) or 0) >= current:
+        earlier = (newest["metadata"].get("annotations") or {}).get(HISTORY)
+        again = (f" (it was revision {earlier} before: the rollback was itself undone; "
+                 "`kubectl rollout history` lists them)" if earlier else
+                 ": the update happened but was never rolled back")
         raise Failure(f"ReplicaSet {newest['metadata']['name']} (tag {UPDATE_TAG}) is the "
-                      f"current revision {current}: the update happened but was never rolled "
-                      "back")
+                      f"current revision {current}{again}")
     return (f"tag {UPDATE_TAG} was revision {revision(newest)}; the current revision is "
             f"{current}")
 

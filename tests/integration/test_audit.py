@@ -255,3 +255,56 @@ def test_cli_exit_codes_and_outputs(sandbox, kubectl, namespace, tmp_path):
     done = rwk("audit", "--kubeconfig", str(unreachable))
     assert done.returncode == 3, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_audit_and_the_new_exercises_need_only_read_access(sandbox, kubectl, namespace,
+                                                           tmp_path):
+    """The audit and the rolling-updates, storage, disruptions and capstone checks read;
+    under credentials that may only get, list and review access, they all still work."""
+    import yaml
+
+    from checker.grading import grade
+
+    from .exercise_helpers import create_secret
+
+    create_secret(kubectl, namespace)
+    apply_docs(kubectl, clean_docs(namespace) + reference("storage", namespace))
+    grader = f"reader-{namespace}"
+    assert kubectl("apply", "-f", "-", input=f"""
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: reader, namespace: {namespace}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {grader}}}
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {grader}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {grader}}}
+subjects: [{{kind: ServiceAccount, name: reader, namespace: {namespace}}}]
+""").ok
+    try:
+        token = kubectl("create", "token", "reader", "-n", namespace)
+        assert token.ok, token.output
+        raw = kubectl("config", "view", "--raw", "--minify", "-o", "json")
+        conf = json.loads(raw.stdout)
+        conf["users"][0]["user"] = {"token": token.stdout.strip()}
+        config = tmp_path / "reader"
+        config.write_text(yaml.safe_dump(conf))
+        report = audit(namespace=namespace, kubeconfig=str(config))
+        assert report.clean, report.to_text()
+        for exercise in ("rolling-updates", "storage", "disruptions", "capstone"):
+            graded = grade(exercise, namespace=namespace, kubeconfig=str(config))
+            errors = [r.message for r in graded.results if "unexpected error" in r.message]
+            assert not errors, errors
+        for exercise in ("storage", "disruptions"):
+            assert grade(exercise, namespace=namespace, kubeconfig=str(config),
+                         wait=60, interval=0.5).passed
+    finally:
+        kubectl("delete", "clusterrolebinding,clusterrole", grader)

@@ -48,6 +48,18 @@ def test_updated_but_never_rolled_back(sandbox, kubectl, namespace):
                 "still in place: roll it back)", ignore={"rollout-updated-then-undone"})
 
 
+def test_rollback_undone_again(sandbox, kubectl, namespace):
+    apply_docs(kubectl, fast(reference(EXERCISE, namespace)))
+    rollout(kubectl, namespace)
+    update(kubectl, namespace)
+    undo(kubectl, namespace)
+    undo(kubectl, namespace)   # `undo` of an undo goes forward to 6.7.1 again
+    report = graded(sandbox, EXERCISE, namespace)
+    assert_only(report, "rollout-updated-then-undone", "(tag 6.7.1) is the current revision 4 "
+                "(it was revision 2 before: the rollback was itself undone",
+                ignore={"rollout-current-tag"})
+
+
 def test_never_updated(sandbox, kubectl, namespace):
     apply_docs(kubectl, fast(reference(EXERCISE, namespace)))
     rollout(kubectl, namespace)

@@ -169,7 +169,7 @@ def test_literal_password_env_never_shows_the_value():
     assert [(f.rule, f.container) for f in findings] == [("literal-password-env", "api-server")]
     assert "env DB_PASSWORD" in findings[0].message
     report = AuditReport(namespace="production", context="c", findings=findings)
-    assert "hunter2" not in report.to_text() + report.to_json() + report._repr_html_()
+    assert "hunter2" not in report.to_text() + report.to_json() + repr(report)
     container["env"][0] = {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
         "name": "db-credentials", "key": "password"}}}
     assert rules_found(**clean(deployment=[workload(container=container)])) == []

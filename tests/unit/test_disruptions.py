@@ -53,3 +53,37 @@ def test_selector_text():
 ])
 def test_allowed_when_healthy(spec, expected_pods, allowed):
     assert allowed_when_healthy(spec, expected_pods) == allowed
+
+
+class FakeState:
+    namespace = "production"
+
+    def __init__(self, **kinds):
+        self.kinds = kinds
+
+    def list(self, kind, selector=None):
+        return self.kinds.get(kind, [])
+
+    def get(self, kind, name):
+        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
+                    None)
+
+
+def _state(pdb_labels: dict) -> FakeState:
+    deployment = {"metadata": {"name": "api-server"}, "spec": {
+        "replicas": 3, "selector": {"matchLabels": {"app": "api-server"}},
+        "template": {"metadata": {"labels": {"app": "api-server"}}, "spec": {}}}}
+    pdb = {"metadata": {"name": "api-server-pdb"},
+           "spec": {"maxUnavailable": 1, "selector": {"matchLabels": pdb_labels}}}
+    return FakeState(deployment=[deployment], poddisruptionbudget=[pdb], pod=[])
+
+
+def test_before_any_pod_runs_the_selector_is_judged_by_the_template():
+    from checker.checks.disruptions import selects_app
+    from checker.model import Failure
+
+    note = selects_app(_state({"app": "api-server"}))
+    assert "no api-server pod runs yet" in note
+    with pytest.raises(Failure, match="spec.selector app=apiserver does not match the "
+                                      "api-server pod template's labels"):
+        selects_app(_state({"app": "apiserver"}))
