@@ -266,3 +266,22 @@ def test_cli_bad_output_exits_2(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["audit", "--output", "yaml"])
     assert done.value.code == 2
+
+
+def test_each_rule_names_a_section_of_the_pitfalls_lesson_once_it_exists():
+    """The lesson is written separately; once it exists, every rule's section must be one
+    of its headings (as the hints of the exercises are checked)."""
+    from pathlib import Path
+
+    import nbformat
+
+    lesson = Path(__file__).resolve().parents[2] / audit_module.LESSON
+    if not lesson.is_file():
+        pytest.skip(f"{audit_module.LESSON} is not written yet")
+    notebook = nbformat.read(str(lesson), as_version=4)
+    headings = {line.lstrip("#").strip() for cell in notebook.cells
+                if cell.cell_type == "markdown" for line in cell.source.splitlines()
+                if line.startswith("#")}
+    missing = [f"{rule.id}: {rule.section!r}" for rule in audit_module.RULES
+               if rule.section not in headings]
+    assert not missing, missing
