@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import secrets as random_secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -75,3 +77,52 @@ def variant(mutate: Callable[[Docs], None]) -> Callable[[Docs], Docs]:
         mutate(docs)
         return docs
     return apply
+
+
+def kubeconfig_with(sandbox: Sandbox, path: Path, user: dict) -> Path:
+    """The sandbox's kubeconfig with its user's credentials replaced by `user`."""
+    raw = sandbox.kubectl()("config", "view", "--raw", "--minify", "-o", "json")
+    assert raw.ok, raw.output
+    conf = json.loads(raw.stdout)
+    conf["users"][0]["user"] = user
+    path.write_text(yaml.safe_dump(conf))
+    return path
+
+
+@contextmanager
+def read_only_kubeconfig(sandbox: Sandbox, namespace: str, path: Path,
+                         review_access: bool = True) -> Iterator[Path]:
+    """A kubeconfig for a ServiceAccount that may only get, list and watch everything (and,
+    with `review_access`, create SubjectAccessReviews); its cluster role goes afterwards."""
+    kubectl = sandbox.kubectl()
+    role = f"reader-{namespace}"
+    review = ("""
+- apiGroups: ["authorization.k8s.io"]
+  resources: ["subjectaccessreviews"]
+  verbs: ["create"]""" if review_access else "")
+    applied = kubectl("apply", "-f", "-", input=f"""
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: reader, namespace: {namespace}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {role}}}
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: ["get", "list", "watch"]{review}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {role}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}
+subjects: [{{kind: ServiceAccount, name: reader, namespace: {namespace}}}]
+""")
+    assert applied.ok, applied.output
+    try:
+        token = kubectl("create", "token", "reader", "-n", namespace)
+        assert token.ok, token.output
+        yield kubeconfig_with(sandbox, path, {"token": token.stdout.strip()})
+    finally:
+        kubectl("delete", "clusterrolebinding,clusterrole", role)

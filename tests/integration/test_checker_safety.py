@@ -16,21 +16,11 @@ import yaml
 from checker.grading import grade
 
 from .exercise_helpers import (app_container, apply_docs, create_secret, find, graded,
-                               reference)
+                               kubeconfig_with, read_only_kubeconfig, reference)
 
 pytestmark = pytest.mark.cluster
 
 EXERCISES = ("namespaces", "configmaps", "secrets")
-
-
-def kubeconfig_with(sandbox, path: Path, user: dict) -> Path:
-    """The sandbox's kubeconfig with its user's credentials replaced by `user`."""
-    raw = sandbox.kubectl()("config", "view", "--raw", "--minify", "-o", "json")
-    assert raw.ok, raw.output
-    conf = json.loads(raw.stdout)
-    conf["users"][0]["user"] = user
-    path.write_text(yaml.safe_dump(conf))
-    return path
 
 
 def rwk(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -50,34 +40,7 @@ def all_three(sandbox, kubectl, namespace) -> str:
 
 def test_checks_pass_under_a_read_only_service_account(sandbox, kubectl, namespace, all_three,
                                                        tmp_path):
-    grader = f"grader-{namespace}"
-    assert kubectl("apply", "-f", "-", input=f"""
-apiVersion: v1
-kind: ServiceAccount
-metadata: {{name: grader, namespace: {namespace}}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {{name: {grader}}}
-rules:
-- apiGroups: ["*"]
-  resources: ["*"]
-  verbs: ["get", "list", "watch"]
-- apiGroups: ["authorization.k8s.io"]
-  resources: ["subjectaccessreviews"]
-  verbs: ["create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {{name: {grader}}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {grader}}}
-subjects: [{{kind: ServiceAccount, name: grader, namespace: {namespace}}}]
-""").ok
-    try:
-        token = kubectl("create", "token", "grader", "-n", namespace)
-        assert token.ok, token.output
-        config = kubeconfig_with(sandbox, tmp_path / "grader",
-                                 {"token": token.stdout.strip()})
+    with read_only_kubeconfig(sandbox, namespace, tmp_path / "grader") as config:
         # The credentials really are read-only: a write is refused.
         refused = subprocess.run([kubectl.binary, "--kubeconfig", str(config), "create",
                                   "configmap", "probe", "-n", namespace],
@@ -86,8 +49,6 @@ subjects: [{{kind: ServiceAccount, name: grader, namespace: {namespace}}}]
         for exercise in EXERCISES:
             report = grade(exercise, namespace=namespace, kubeconfig=str(config))
             assert report.passed, report.to_text()
-    finally:
-        kubectl("delete", "clusterrolebinding,clusterrole", grader)
 
 
 def test_secret_values_never_appear(sandbox, kubectl, namespace, all_three, capfd, caplog):
