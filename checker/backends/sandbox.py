@@ -118,15 +118,27 @@ class Sandbox:
                 f"another port: RWK_SANDBOX_PORT=32444 rwk up")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / f"{self.name}-kwokctl.yaml"
-        config.write_text(self.kwokctl_config(bins, v, port))
         say(f"starting the sandbox control plane (etcd, kube-apiserver, controller-manager, "
             f"scheduler, kwok, metrics-server) on port {port}")
-        result = self._kwokctl(bins, "create", "cluster", "--name", self.name,
-                               "--config", str(config), "--wait", "90s", timeout=180)
-        if not result.ok:
+        for attempt in (1, 2):
+            config.write_text(self.kwokctl_config(bins, v, port))
+            result = self._kwokctl(bins, "create", "cluster", "--name", self.name,
+                                   "--config", str(config), "--wait", "90s", timeout=180)
+            if result.ok:
+                return
+            if attempt == 1 and self._lost_a_port_race():
+                # Another process took one of the ports between our pick and the bind.
+                say("a port was taken while the sandbox started; retrying with other ports")
+                self._kwokctl(bins, "delete", "cluster", "--name", self.name)
+                continue
             said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
             self._abort(bins, self._failed_component(result.output),
                         f"kwokctl create failed; it said: {said}")
+
+    def _lost_a_port_race(self) -> bool:
+        logs = self.cluster_dir / "logs"
+        return any("address already in use" in self._log_tail(log, 30)
+                   for log in logs.glob("*.log")) if logs.is_dir() else False
 
     def _verify_components(self, bins: binaries.BinarySet) -> None:
         """Every component must still run a moment after start; else clean up and say which."""
@@ -159,6 +171,11 @@ class Sandbox:
             "kwokVersion": f"v{v.kwok}",
             "metricsServerVersion": f"v{v.metrics_server}",
             "kubeApiserverPort": port,
+            # Every other port is picked by the kernel: kwokctl's own choice counts down from
+            # 32767 and two sandboxes starting at once (parallel test workers) would collide.
+            **{option: _proc.free_port() for option in (
+                "etcdPort", "etcdPeerPort", "kubeControllerManagerPort", "kubeSchedulerPort",
+                "kwokControllerPort", "metricsServerPort")},
             "enableMetricsServer": True,
             "enableCRDs": ["Stage"],
             "kubeApiserverBinary": str(bins["kube-apiserver"]),
