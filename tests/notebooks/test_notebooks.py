@@ -24,7 +24,8 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_NAME = os.environ.get("RWK_NBVAL_SANDBOX", "rwk-nbval")
 """Our own sandbox; another name lets two engineers run this suite on one machine at once."""
-EXERCISES = ("namespaces", "configmaps", "secrets", "ingress", "resources", "probes", "autoscaling")
+EXERCISES = ("namespaces", "configmaps", "secrets", "ingress", "resources", "probes", "autoscaling",
+             "rolling-updates", "storage", "disruptions", "capstone")
 """The exercises whose solution notebooks exist; each must pass after the solutions ran."""
 
 
