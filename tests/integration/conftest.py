@@ -15,11 +15,9 @@ from kubernetes import client, config
 from checker.backends.base import Kubectl
 from checker.backends.sandbox import Sandbox
 
+from ..sandboxes import fresh_sandbox
+
 PODINFO = "ghcr.io/stefanprodan/podinfo"
-
-
-def _say(message: str) -> None:
-    print(f"[sandbox] {message}", flush=True)
 
 
 @pytest.fixture(scope="session")
@@ -28,18 +26,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
     Under pytest-xdist each worker starts its own, named after the worker.
     """
-    kubeconfig = tmp_path_factory.mktemp("kube") / "config"
     name = os.environ.get("RWK_TEST_SANDBOX", "rwk-test")
     if worker := os.environ.get("PYTEST_XDIST_WORKER"):
         name = f"{name}-{worker}"
-    box = Sandbox(name=name, port=0, kubeconfig=kubeconfig)
-    if box.cluster_dir.exists():       # left over from an interrupted run
-        box.down(_say)
-    box.up(_say)
-    try:
+    with fresh_sandbox(name, tmp_path_factory.mktemp("kube") / "config") as box:
         yield box
-    finally:
-        box.down(_say)
 
 
 @pytest.fixture(scope="session")

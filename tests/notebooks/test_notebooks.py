@@ -19,6 +19,8 @@ from checker.backends.binaries import cached_path
 from checker.backends.sandbox import Sandbox
 from checker.backends.versions import load
 
+from ..sandboxes import fresh_sandbox
+
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,22 +39,11 @@ def notebooks() -> list[Path]:
             for path in sorted((ROOT / folder).glob("[0-9][0-9]-*.ipynb"))]
 
 
-def _say(message: str) -> None:
-    print(f"[sandbox] {message}", flush=True)
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A private sandbox for the notebooks, with its own kubeconfig file."""
-    kubeconfig = tmp_path_factory.mktemp("kube") / "config"
-    box = Sandbox(name=SANDBOX_NAME, port=0, kubeconfig=kubeconfig)
-    if box.cluster_dir.exists():       # left over from an interrupted run
-        box.down(_say)
-    box.up(_say)
-    try:
+    with fresh_sandbox(SANDBOX_NAME, tmp_path_factory.mktemp("kube") / "config") as box:
         yield box
-    finally:
-        box.down(_say)
 
 
 @pytest.fixture(scope="module")
