@@ -15,6 +15,9 @@ from checker.audit import (AuditReport, Finding, credential_name, credential_set
                            credential_value, find_pitfalls)
 from checker.errors import ClusterUnreachable, UsageError
 
+from . import fakes
+from .fakes import FakeState, pdb
+
 
 @pytest.mark.parametrize("name", [
     "DB_PASSWORD", "PASSWORD", "db_pass", "dbPassword", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY",
@@ -50,45 +53,16 @@ def test_credential_settings_in_a_config_file():
 
 # --- the rules on a fake namespace --------------------------------------------------------
 
-class FakeState:
-    namespace = "production"
-
-    def __init__(self, **kinds):
-        self.kinds = kinds
-
-    def list(self, kind, selector=None):
-        return self.kinds.get(kind, [])
-
-    def get(self, kind, name):
-        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
-                    None)
-
-    def list_cluster(self, kind, field_selector=None):
-        return self.kinds.get(kind, [])
-
-
-GOOD_CONTAINER = {
-    "name": "api-server", "image": "ghcr.io/stefanprodan/podinfo:6.7.0",
-    "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}},
-    "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080},
-                      "initialDelaySeconds": 15, "failureThreshold": 3},
-    "resources": {"limits": {"memory": "512Mi"}},
-}
+GOOD_CONTAINER = fakes.container(
+    readinessProbe={"httpGet": {"path": "/readyz", "port": 8080}},
+    livenessProbe={"httpGet": {"path": "/healthz", "port": 8080},
+                   "initialDelaySeconds": 15, "failureThreshold": 3},
+    resources={"limits": {"memory": "512Mi"}})
 
 
 def workload(kind="Deployment", name="api-server", replicas=3, container=None,
              volumes=None) -> dict:
-    pod = {"containers": [copy.deepcopy(container or GOOD_CONTAINER)]}
-    if volumes:
-        pod["volumes"] = volumes
-    return {"metadata": {"name": name}, "spec": {
-        "replicas": replicas, "selector": {"matchLabels": {"app": name}},
-        "template": {"metadata": {"labels": {"app": name}}, "spec": pod}}}
-
-
-def pdb(name="api-server-pdb", app="api-server", **budget) -> dict:
-    return {"metadata": {"name": name}, "spec": {
-        "selector": {"matchLabels": {"app": app}}, **(budget or {"maxUnavailable": 1})}}
+    return fakes.workload(name, replicas, [container or GOOD_CONTAINER], volumes, kind)
 
 
 def clean(**extra) -> dict:

@@ -7,6 +7,8 @@ import pytest
 
 from checker.checks.disruptions import allowed_when_healthy, selector_matches, selector_text
 
+from .fakes import FakeState, pdb, workload
+
 APP = {"app": "api-server", "tier": "web"}
 
 
@@ -55,27 +57,10 @@ def test_allowed_when_healthy(spec, expected_pods, allowed):
     assert allowed_when_healthy(spec, expected_pods) == allowed
 
 
-class FakeState:
-    namespace = "production"
-
-    def __init__(self, **kinds):
-        self.kinds = kinds
-
-    def list(self, kind, selector=None):
-        return self.kinds.get(kind, [])
-
-    def get(self, kind, name):
-        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
-                    None)
-
-
 def _state(pdb_labels: dict) -> FakeState:
-    deployment = {"metadata": {"name": "api-server"}, "spec": {
-        "replicas": 3, "selector": {"matchLabels": {"app": "api-server"}},
-        "template": {"metadata": {"labels": {"app": "api-server"}}, "spec": {}}}}
-    pdb = {"metadata": {"name": "api-server-pdb"},
-           "spec": {"maxUnavailable": 1, "selector": {"matchLabels": pdb_labels}}}
-    return FakeState(deployment=[deployment], poddisruptionbudget=[pdb], pod=[])
+    budget = pdb()
+    budget["spec"]["selector"] = {"matchLabels": pdb_labels}
+    return FakeState(deployment=[workload()], poddisruptionbudget=[budget], pod=[])
 
 
 def test_before_any_pod_runs_the_selector_is_judged_by_the_template():

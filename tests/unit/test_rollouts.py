@@ -9,6 +9,8 @@ import pytest
 from checker.checks import rollouts
 from checker.model import Failure
 
+from .fakes import FakeState, hpa, workload
+
 
 @pytest.mark.parametrize("value, total, up, expected", [
     (1, 3, True, 1), ("1", 3, True, 1), (0, 3, False, 0), ("0", 3, False, 0),
@@ -60,45 +62,17 @@ def test_revision_reads_the_annotation():
     assert rollouts.revision({"metadata": {"annotations": {rollouts.REVISION: "x"}}}) is None
 
 
-class FakeState:
-    """The reads a check makes, answered from dicts."""
-
-    namespace = "production"
-
-    def __init__(self, **kinds: list[dict]):
-        self.kinds = kinds
-
-    def list(self, kind, selector=None):
-        return self.kinds.get(kind, [])
-
-    def get(self, kind, name):
-        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
-                    None)
-
-
-def _deployment(replicas: int) -> dict:
-    return {"kind": "Deployment", "metadata": {"name": "api-server", "uid": "u1"},
-            "spec": {"replicas": replicas, "template": {"spec": {"containers": [
-                {"name": "api-server", "image": "ghcr.io/stefanprodan/podinfo:6.7.0"}]}}}}
-
-
-def _hpa(low: int, high: int) -> dict:
-    return {"metadata": {"name": "api-server-hpa"}, "spec": {
-        "scaleTargetRef": {"kind": "Deployment", "name": "api-server"},
-        "minReplicas": low, "maxReplicas": high}}
-
-
 def test_replicas_three_without_hpa():
-    assert rollouts.replica_count(FakeState(deployment=[_deployment(3)])) is None
+    assert rollouts.replica_count(FakeState(deployment=[workload(replicas=3)])) is None
     with pytest.raises(Failure, match="spec.replicas is 2, expected 3"):
-        rollouts.replica_count(FakeState(deployment=[_deployment(2)]))
+        rollouts.replica_count(FakeState(deployment=[workload(replicas=2)]))
 
 
 def test_replicas_follow_the_hpa():
-    note = rollouts.replica_count(FakeState(deployment=[_deployment(7)],
-                                            horizontalpodautoscaler=[_hpa(2, 20)]))
+    note = rollouts.replica_count(FakeState(deployment=[workload(replicas=7)],
+                                            horizontalpodautoscaler=[hpa(2, 20)]))
     assert "HorizontalPodAutoscaler api-server-hpa decides" in note
     with pytest.raises(Failure, match="outside HorizontalPodAutoscaler api-server-hpa's "
                                       "bounds 2..5"):
-        rollouts.replica_count(FakeState(deployment=[_deployment(7)],
-                                         horizontalpodautoscaler=[_hpa(2, 5)]))
+        rollouts.replica_count(FakeState(deployment=[workload(replicas=7)],
+                                         horizontalpodautoscaler=[hpa(2, 5)]))
