@@ -3,6 +3,10 @@
 Objects come back as plain dicts in the API's own JSON shape (camelCase), so checks read
 `deployment["spec"]["template"]` exactly as `kubectl get -o json` shows it. Every call is a
 read, except SubjectAccessReview, which asks the API server a question and changes nothing.
+
+A request the API server refuses with 403 raises `AccessDenied`, naming the right that is
+missing (the runner fails that one criterion); only an unreachable server or credentials it
+does not accept (401) raise `ClusterUnreachable`, which stops the run.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ClusterUnreachable, UsageError
+from .errors import AccessDenied, ClusterUnreachable, UsageError
 
 try:  # the import is the slow part of `rwk check`; keep it in one place
     import urllib3
@@ -33,6 +38,12 @@ class Kind:
     """`/api/v1` for the core group, `/apis/GROUP/VERSION` otherwise."""
     plural: str
     namespaced: bool = True
+
+    @property
+    def resource(self) -> str:
+        """The resource as RBAC and `kubectl auth can-i` name it: `secrets`, `deployments.apps`."""
+        group = self.prefix.split("/")[2] if self.prefix.startswith("/apis/") else ""
+        return f"{self.plural}.{group}" if group else self.plural
 
 
 KINDS: dict[str, Kind] = {
@@ -97,7 +108,8 @@ class Cluster:
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
         """One object, or None when it does not exist."""
-        return self._request("GET", self._path(kind, namespace) + "/" + name, missing_ok=True)
+        return self._request("GET", self._path(kind, namespace) + "/" + name, missing_ok=True,
+                             right=self._right("get", kind, namespace, name))
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
              field_selector: str | None = None) -> list[dict]:
@@ -107,7 +119,8 @@ class Cluster:
             query.append(("labelSelector", selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        answer = self._request("GET", self._path(kind, namespace), query=query)
+        answer = self._request("GET", self._path(kind, namespace), query=query,
+                               right=self._right("list", kind, namespace))
         return (answer or {}).get("items", [])
 
     def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
@@ -119,11 +132,13 @@ class Cluster:
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
                   "spec": {"user": user, "groups": groups, "resourceAttributes": attributes}}
         answer = self._request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-                               body=review)
+                               body=review, right=_Right(
+                                   "create", "subjectaccessreviews.authorization.k8s.io"))
         return bool((answer or {}).get("status", {}).get("allowed"))
 
     def server_version(self) -> str:
-        return (self._request("GET", "/version") or {}).get("gitVersion", "?")
+        return (self._request("GET", "/version", right=_Right("get", "/version"))
+                or {}).get("gitVersion", "?")
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -134,8 +149,16 @@ class Cluster:
             return f"{spec.prefix}/namespaces/{namespace}/{spec.plural}"
         return f"{spec.prefix}/{spec.plural}"
 
-    def _request(self, method: str, path: str, query: list | None = None,
+    @staticmethod
+    def _right(verb: str, kind: str, namespace: str | None, name: str | None = None) -> _Right:
+        spec = KINDS[kind]
+        return _Right(verb, spec.resource, namespace if spec.namespaced else None,
+                      all_namespaces=spec.namespaced and not namespace, name=name)
+
+    def _request(self, method: str, path: str, right: _Right, query: list | None = None,
                  body: dict | None = None, missing_ok: bool = False) -> dict | None:
+        """The API's JSON answer to one request; `right` is what the request needs, named
+        in the AccessDenied a 403 raises."""
         try:
             response = self._api.call_api(
                 path, method, query_params=query or [], body=body,
@@ -146,7 +169,11 @@ class Cluster:
         except client.ApiException as error:
             if error.status == 404 and missing_ok:
                 return None
-            if error.status in (401, 403):
+            if error.status == 403:
+                raise AccessDenied(right.verb, right.resource, right.namespace,
+                                   all_namespaces=right.all_namespaces, name=right.name,
+                                   user=_forbidden_user(error), context=self.context) from None
+            if error.status == 401:
                 raise ClusterUnreachable(
                     f"the cluster of context {self.context!r} refused the credentials "
                     f"({error.status} {error.reason} on {method} {path})") from None
@@ -159,6 +186,28 @@ class Cluster:
                 "(`rwk status`, `rwk up`)") from None
         data = response[0].data if isinstance(response, tuple) else response.data
         return json.loads(data) if data else None
+
+
+@dataclass(frozen=True)
+class _Right:
+    """The right one request needs, as RBAC names it."""
+
+    verb: str
+    resource: str
+    namespace: str | None = None
+    all_namespaces: bool = False
+    name: str | None = None
+
+
+def _forbidden_user(error: Exception) -> str | None:
+    """Who a 403 says the credentials belong to: its Status message reads `User "..."
+    cannot get resource ...`; None when the body says nothing of the kind."""
+    try:
+        message = json.loads(getattr(error, "body", None) or "{}").get("message", "")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    found = re.search(r'User "([^"]+)"', message if isinstance(message, str) else "")
+    return found.group(1) if found else None
 
 
 def decode(secret: dict, key: str) -> str | None:

@@ -1,8 +1,10 @@
 """Running criteria into results, polling until they pass, and keeping secrets out of both.
 
 Checks state facts; this module decides. Each criterion runs in its own try: a `Failure`
-becomes a failed result with its message, any other exception a failed result that says the
-checker hit an unexpected error, so one broken check never takes the whole report down.
+becomes a failed result with its message, a read the credentials may not make
+(`AccessDenied`) a failed result naming the missing right, any other exception a failed result
+that says the checker hit an unexpected error, so one broken check never takes the whole
+report down. Only `ClusterUnreachable` (no server, or credentials refused) stops the run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from . import exercises
 from .checks.state import ClusterState
 from .cluster import Cluster
-from .errors import ClusterUnreachable, UsageError
+from .errors import AccessDenied, ClusterUnreachable, UsageError
 from .model import Criterion, Failure, Result
 from .report import Report
 
@@ -25,6 +27,7 @@ MASK = "***"
 """What a secret value is replaced with in every message."""
 
 # Errors that make every result meaningless: the whole check stops and the CLI reports them.
+# A refused read (AccessDenied) is not one of them: it fails the criterion that needed it.
 _ABORTS = (ClusterUnreachable,)
 
 
@@ -97,6 +100,8 @@ def _outcome(criterion: Criterion, context: Any) -> tuple[bool, str]:
                             "a check returns None or a note string, or raises Failure")
     except Failure as failure:
         return False, failure.message
+    except AccessDenied as refused:
+        return False, str(refused)
     except _ABORTS:
         raise
     except Exception as error:

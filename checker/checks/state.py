@@ -1,11 +1,33 @@
-"""The live state one grading run reads: a namespace of a cluster, each object read once."""
+"""The live state one grading run reads: a namespace of a cluster, each object read once.
+
+A read the credentials may not make raises `AccessDenied` (naming the missing right) to the
+check that asked, and again to every later check asking the same, without a second request;
+the runner fails those criteria and runs the rest.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from ..cluster import Cluster, decode
+from ..cluster import decode
+from ..errors import AccessDenied
 from ..model import Failure
+
+
+class Reader(Protocol):
+    """What the state view reads through: `checker.cluster.Cluster`, or a stand-in."""
+
+    context: str | None
+    """The kube context the reads go to, for messages."""
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None: ...
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]: ...
+
+    def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
+              namespace: str | None = None) -> bool: ...
 
 
 class ClusterState:
@@ -15,16 +37,22 @@ class ClusterState:
     whatever a check says.
     """
 
-    def __init__(self, cluster: Cluster, namespace: str) -> None:
+    def __init__(self, cluster: Reader, namespace: str) -> None:
         self.cluster = cluster
         self.namespace = namespace
         self._cache: dict[tuple, Any] = {}
         self._secrets: set[str] = set()
 
-    def _once(self, key: tuple, read):
+    def _once(self, key: tuple, read: Callable[[], Any]) -> Any:
         if key not in self._cache:
-            self._cache[key] = read()
-        return self._cache[key]
+            try:
+                self._cache[key] = read()
+            except AccessDenied as refused:   # the answer will not change during the run
+                self._cache[key] = refused
+        found = self._cache[key]
+        if isinstance(found, AccessDenied):
+            raise found
+        return found
 
     def require_namespace(self) -> dict:
         """The target namespace; a Failure that says so when it does not exist."""

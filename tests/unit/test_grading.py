@@ -9,7 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from checker.errors import ClusterUnreachable
+from checker import exercises
+from checker.checks.state import ClusterState
+from checker.cluster import KINDS
+from checker.errors import AccessDenied, ClusterUnreachable
 from checker.grading import MASK, poll, redact, run_criteria
 from checker.model import Criterion, Failure, Result
 from checker.report import Report
@@ -96,6 +99,111 @@ def test_cluster_unreachable_stops_the_run() -> None:
 
     with pytest.raises(ClusterUnreachable):
         run_criteria([criterion("a", passes), criterion("b", unreachable)], Context())
+
+
+def test_a_refused_read_fails_its_criterion_and_the_run_goes_on() -> None:
+    def refused(context: object) -> None:
+        raise AccessDenied("list", "secrets", "production")
+
+    results = run_criteria([criterion("a", passes), criterion("b", refused),
+                            criterion("c", passes)], Context())
+    assert [r.passed for r in results] == [True, False, True]
+    assert results[1].message.startswith(
+        "the credentials may not list secrets in namespace production")
+    assert "unexpected error" not in results[1].message
+
+
+def test_a_refused_read_is_masked_like_any_message() -> None:
+    def refused(context: object) -> None:
+        raise AccessDenied("get", "secrets", "production", name=SECRET)
+
+    (result,) = run_criteria([criterion("a", refused)], Context([SECRET]))
+    assert not result.passed and SECRET not in result.message
+
+
+class RefusingReader:
+    """A reader of namespace production holding `objects`, which answers every read of a
+    `refused` kind (and every SubjectAccessReview, with `refuse_reviews`) as the API server
+    answers a 403: with AccessDenied. It records the reads it is asked for."""
+
+    context = "course"
+
+    def __init__(self, objects: dict[str, list[dict]], refused: Iterable[str] = (),
+                 refuse_reviews: bool = False) -> None:
+        self.objects = objects
+        self.refused = set(refused)
+        self.refuse_reviews = refuse_reviews
+        self.reads: list[tuple[str, str]] = []
+
+    def _read(self, verb: str, kind: str, namespace: str | None, name: str | None = None
+              ) -> list[dict]:
+        self.reads.append((verb, kind))
+        spec = KINDS[kind]
+        if kind in self.refused:
+            raise AccessDenied(verb, spec.resource, namespace if spec.namespaced else None,
+                               all_namespaces=spec.namespaced and not namespace, name=name,
+                               context=self.context)
+        return [o for o in self.objects.get(kind, [])
+                if name is None or o["metadata"]["name"] == name]
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        found = self._read("get", kind, namespace, name)
+        return found[0] if found else None
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        return self._read("list", kind, namespace)
+
+    def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
+              namespace: str | None = None) -> bool:
+        self.reads.append(("create", "subjectaccessreview"))
+        if self.refuse_reviews:
+            raise AccessDenied("create", "subjectaccessreviews.authorization.k8s.io",
+                               context=self.context)
+        return verb != "list" and namespace == "production"
+
+
+def _api_server_with_secret_refs() -> dict[str, list[dict]]:
+    env = [{"name": var, "valueFrom": {"secretKeyRef": {"name": "db-credentials", "key": key}}}
+           for var, key in (("DB_USERNAME", "username"), ("DB_PASSWORD", "password"))]
+    template = {"metadata": {"labels": {"app": "api-server"}},
+                "spec": {"containers": [{"name": "api-server", "env": env,
+                                         "image": "ghcr.io/stefanprodan/podinfo:6.7.0"}]}}
+    return {"namespace": [{"metadata": {"name": "production",
+                                        "labels": {"environment": "production"}},
+                           "status": {"phase": "Active"}}],
+            "deployment": [{"kind": "Deployment", "metadata": {"name": "api-server"},
+                            "spec": {"replicas": 1, "template": template}}]}
+
+
+def test_grading_with_secrets_refused_fails_only_the_criteria_that_read_them() -> None:
+    reader = RefusingReader(_api_server_with_secret_refs(), refused={"secret"})
+    results = {r.id: r for r in run_criteria(exercises.criteria("secrets"),
+                                             ClusterState(reader, "production"))}
+    assert {i: r.passed for i, r in results.items()} == {
+        "secret-exists": False, "secret-keys": False,
+        "secret-env-refs": True, "no-literal-passwords": True}
+    for refused in ("secret-exists", "secret-keys"):
+        assert results[refused].message.startswith(
+            "the credentials may not get secrets in namespace production "
+            "(403 Forbidden on secrets/db-credentials, on context 'course')"), \
+            results[refused].message
+    # One run asks the API once for what it may not read, however many checks need it.
+    assert reader.reads.count(("get", "secret")) == 1
+
+
+def test_grading_with_access_reviews_refused_fails_only_the_rbac_criteria() -> None:
+    objects = {**_api_server_with_secret_refs(),
+               "serviceaccount": [{"metadata": {"name": "deployer"}}]}
+    reader = RefusingReader(objects, refuse_reviews=True)
+    results = {r.id: r for r in run_criteria(exercises.criteria("namespaces"),
+                                             ClusterState(reader, "production"))}
+    assert results["namespace-active"].passed and results["namespace-label"].passed
+    for refused in ("deployer-can-deploy", "deployer-scoped"):
+        assert not results[refused].passed
+        assert results[refused].message.startswith(
+            "the credentials may not create subjectaccessreviews.authorization.k8s.io "
+            "(403 Forbidden"), results[refused].message
 
 
 def test_keyboard_interrupt_is_not_swallowed() -> None:
