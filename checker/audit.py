@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .checks.disruptions import allowed_when_healthy, budget_text, budgets_for
-from .checks.rollouts import hpa_for
+from .checks.common import allowed_when_healthy, budget_text, budgets_for, hpa_for, pod_templates
 from .checks.state import ClusterState
 from .cluster import Cluster
 from .errors import UsageError
@@ -29,8 +28,6 @@ DEFAULT_NAMESPACE = "production"
 SERVING = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 """Kinds whose pods serve traffic, so readiness matters (not Jobs and CronJobs)."""
 ONCE_ONLY = ("ReadWriteOnce", "ReadWriteOncePod")
-_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet",
-          "job": "Job", "cronjob": "CronJob"}
 
 
 # --- what looks like a credential (pure) --------------------------------------------------
@@ -165,24 +162,18 @@ class Rule:
 def workloads(state: ClusterState) -> list[Workload]:
     """Every workload of the namespace, and every pod that no controller owns."""
     found = []
-    for key, kind in _KINDS.items():
-        for item in state.list(key):
-            spec = item["spec"]
-            template = spec["jobTemplate"]["spec"]["template"] if kind == "CronJob" \
-                else spec["template"]
-            replicas = spec.get("replicas", 1) if kind in ("Deployment", "StatefulSet") else 1
-            most = replicas
-            hpa = hpa_for(state, kind, item["metadata"]["name"])
-            if hpa is not None:
-                replicas = max(replicas, (hpa.get("spec") or {}).get("minReplicas", 1))
-                most = max(replicas, (hpa.get("spec") or {}).get("maxReplicas", 1))
-            found.append(Workload(kind, item["metadata"]["name"], template.get("spec") or {},
-                                  (template.get("metadata") or {}).get("labels") or {},
-                                  replicas, most))
-    for pod in state.list("pod"):
-        if not pod["metadata"].get("ownerReferences"):
-            found.append(Workload("Pod", pod["metadata"]["name"], pod["spec"],
-                                  pod["metadata"].get("labels") or {}, 1, 1))
+    for kind, item, template in pod_templates(state):
+        name = item["metadata"]["name"]
+        replicas = (item["spec"].get("replicas", 1) if kind in ("Deployment", "StatefulSet")
+                    else 1)
+        most = replicas
+        hpa = hpa_for(state, kind, name) if kind != "Pod" else None
+        if hpa is not None:
+            replicas = max(replicas, (hpa.get("spec") or {}).get("minReplicas", 1))
+            most = max(replicas, (hpa.get("spec") or {}).get("maxReplicas", 1))
+        found.append(Workload(kind, name, template.get("spec") or {},
+                              (template.get("metadata") or {}).get("labels") or {},
+                              replicas, most))
     return found
 
 

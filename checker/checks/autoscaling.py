@@ -4,8 +4,7 @@ cpu 70% and memory 80% utilization, requests on the target, metrics flowing."""
 from __future__ import annotations
 
 from ..model import Criterion, Failure
-from .common import APP, listing, near
-from .pods import deployment_pods
+from .common import APP, condition, deployment_pods, fail_on, listing, names, near, require
 from .state import ClusterState
 
 LESSON = "lessons/07-autoscaling.ipynb"
@@ -16,17 +15,7 @@ TARGET_API = "apps/v1"
 
 
 def _hpa(state: ClusterState) -> dict:
-    found = state.get("horizontalpodautoscaler", NAME)
-    if found is None:
-        others = [h["metadata"]["name"] for h in state.list("horizontalpodautoscaler")]
-        raise Failure(f"no HorizontalPodAutoscaler {NAME!r} in namespace {state.namespace}"
-                      f"{near(NAME, others)}; HPAs there: {listing(others)}")
-    return found
-
-
-def _condition(hpa: dict, kind: str) -> dict:
-    return next((c for c in (hpa.get("status") or {}).get("conditions") or []
-                 if c.get("type") == kind), {})
+    return require(state, "horizontalpodautoscaler", NAME)
 
 
 def bounds(state: ClusterState) -> None:
@@ -40,8 +29,7 @@ def bounds(state: ClusterState) -> None:
     if spec.get("maxReplicas") != MAX_REPLICAS:
         problems.append(f"spec.maxReplicas is {spec.get('maxReplicas')!r}, expected "
                         f"{MAX_REPLICAS}")
-    if problems:
-        raise Failure(f"HPA {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"HPA {NAME}")
 
 
 def _source(metric: dict) -> dict:
@@ -92,8 +80,7 @@ def metrics(state: ClusterState) -> None:
         elif target.get("averageUtilization") != percent:
             problems.append(f"{path}.averageUtilization is "
                             f"{target.get('averageUtilization')!r}, expected {percent}")
-    if problems:
-        raise Failure(f"HPA {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"HPA {NAME}")
 
 
 def _reference(state: ClusterState) -> dict:
@@ -112,14 +99,12 @@ def target(state: ClusterState) -> None:
     if name != APP:
         problems.append(f"spec.scaleTargetRef.name is {name!r}, expected {APP!r}")
     if kind == "Deployment" and name and state.get("deployment", name) is None:
-        others = [d["metadata"]["name"] for d in state.list("deployment")]
         problems.append(f"it names Deployment {name!r}, which does not exist in namespace "
-                        f"{state.namespace}{near(name, others)}")
-    if problems:
-        able = _condition(hpa, "AbleToScale")
-        said = (f" (the HPA says: {able.get('message')})"
-                if able.get("status") == "False" and able.get("message") else "")
-        raise Failure(f"HPA {NAME}: " + "; ".join(problems) + said)
+                        f"{state.namespace}{near(name, names(state, 'deployment'))}")
+    able = condition(hpa, "AbleToScale")
+    said = (f" (the HPA says: {able.get('message')})"
+            if able.get("status") == "False" and able.get("message") else "")
+    fail_on(problems, f"HPA {NAME}", said)
 
 
 def _target_deployment(state: ClusterState) -> dict:
@@ -150,10 +135,9 @@ def target_requests(state: ClusterState) -> str | None:
                 continue
             problems.append(f"container {item.get('name')} has no resources.requests."
                             f"{resource}")
-    if problems:
-        raise Failure(f"Deployment {name}: {'; '.join(problems)}: the HPA measures "
-                      "utilization as usage divided by the request, so without a request it "
-                      "cannot compute it (ScalingActive turns False)")
+    fail_on(problems, f"Deployment {name}", ": the HPA measures utilization as usage divided "
+            "by the request, so without a request it cannot compute it (ScalingActive turns "
+            "False)")
     if defaulted:
         return (f"the pods get requests ({listing(defaulted)}) from a limit or the "
                 "namespace's LimitRange, not from the Deployment; state them in its spec")
@@ -162,10 +146,10 @@ def target_requests(state: ClusterState) -> str | None:
 
 def scaling_active(state: ClusterState) -> None:
     hpa = _hpa(state)
-    active = _condition(hpa, "ScalingActive")
+    active = condition(hpa, "ScalingActive")
     if active.get("status") == "True":
         return None
-    able = _condition(hpa, "AbleToScale")
+    able = condition(hpa, "AbleToScale")
     if not active and not able:
         raise Failure(f"HPA {NAME} has reported no status.conditions yet: the controller "
                       "looks every 15 seconds; wait a little and check again")
@@ -188,7 +172,7 @@ def replicas_in_bounds(state: ClusterState) -> None:
     spec, status = hpa["spec"], hpa.get("status") or {}
     low, high = spec.get("minReplicas") or 1, spec.get("maxReplicas")
     current = status.get("currentReplicas")
-    able = _condition(hpa, "AbleToScale")
+    able = condition(hpa, "AbleToScale")
     if current is None and able.get("status") == "True":
         current = 0     # the API leaves a zero count out
     if current is None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..model import Criterion, Failure
-from .common import APP, check_rolled_out, container, deployment, listing, near
+from .common import (APP, check_rolled_out, container, deployment, fail_on, listing, near,
+                     require)
 from .state import ClusterState
 
 LESSON = "lessons/02-configmaps.ipynb"
@@ -13,12 +14,8 @@ MOUNT_PATH = "/etc/config"
 
 
 def configmap_values(state: ClusterState) -> None:
-    found = state.get("configmap", NAME)
-    if found is None:
-        others = [c["metadata"]["name"] for c in state.list("configmap")
-                  if c["metadata"]["name"] != "kube-root-ca.crt"]
-        raise Failure(f"no ConfigMap {NAME!r} in namespace {state.namespace}"
-                      f"{near(NAME, others)}; ConfigMaps there: {listing(others)}")
+    # Every namespace holds kube-root-ca.crt: naming it would only be noise.
+    found = require(state, "configmap", NAME, ignore={"kube-root-ca.crt"})
     data = found.get("data") or {}
     problems = []
     for key, want in EXPECTED.items():
@@ -27,8 +24,7 @@ def configmap_values(state: ClusterState) -> None:
         elif data[key] != want:
             case = " (values are case-sensitive)" if data[key].lower() == want else ""
             problems.append(f"data.{key} is {data[key]!r}, expected {want!r}{case}")
-    if problems:
-        raise Failure(f"ConfigMap {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"ConfigMap {NAME}")
 
 
 def env_from(state: ClusterState) -> None:

@@ -1,15 +1,16 @@
 """Exercise `disruptions`: api-server-pdb keeps 2 of the 3 api-server pods through a drain.
 
-How many disruptions a budget allows is computed the way the disruption controller does it
-(pkg/controller/disruption): percentages round up, and with every pod healthy the budget
-allows `expected - desiredHealthy` evictions. The pitfall-audit criterion of this exercise
-is added beside these by the registry (checker/exercises.py), from checker/audit.py.
+How many disruptions a budget allows is computed the way the disruption controller does it,
+by `allowed_when_healthy` in checks/common.py, which the audit uses too. The pitfall-audit
+criterion of this exercise is added beside these by the registry (checker/exercises.py),
+from checker/audit.py.
 """
 
 from __future__ import annotations
 
 from ..model import Criterion, Failure
-from .common import APP, deployment, listing, near
+from .common import (APP, allowed_when_healthy, budget_text, budgets_for, deployment, listing,
+                     live_pods, require, selector_matches, selector_text)
 from .state import ClusterState
 
 LESSON = "lessons/10-pitfalls.ipynb"
@@ -17,90 +18,8 @@ NAME = "api-server-pdb"
 WANT_ALLOWED = 1
 
 
-# --- label selectors (pure) ---------------------------------------------------------------
-
-def selector_matches(selector: dict | None, labels: dict | None) -> bool:
-    """Whether a LabelSelector (matchLabels, matchExpressions) selects `labels`.
-
-    A null selector selects nothing; an empty one ({}) selects everything, as in policy/v1.
-    """
-    if selector is None:
-        return False
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or []:
-        key, operator = expression.get("key"), expression.get("operator")
-        values = expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def selector_text(selector: dict | None) -> str:
-    """A selector as kubectl writes one: `app=api-server,tier in (web)`."""
-    if selector is None:
-        return "(none)"
-    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expression in selector.get("matchExpressions") or []:
-        key, operator = expression.get("key"), expression.get("operator")
-        values = ",".join(expression.get("values") or [])
-        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
-                      "Exists": f"{key}", "DoesNotExist": f"!{key}"}.get(operator,
-                                                                       f"{key} {operator}"))
-    return ",".join(parts) or "(empty: every pod)"
-
-
-def allowed_when_healthy(spec: dict, expected: int) -> int:
-    """How many of `expected` healthy pods a PDB spec lets be evicted at once."""
-    def scaled(value: int | str) -> int:
-        if isinstance(value, str) and value.endswith("%"):
-            return -(-int(value[:-1]) * expected // 100)   # percentages round up
-        return int(value)
-
-    if spec.get("maxUnavailable") is not None:
-        desired_healthy = max(expected - scaled(spec["maxUnavailable"]), 0)
-    elif spec.get("minAvailable") is not None:
-        desired_healthy = scaled(spec["minAvailable"])
-    else:
-        desired_healthy = 0
-    return max(expected - desired_healthy, 0)
-
-
-def budget_text(spec: dict) -> str:
-    for field in ("minAvailable", "maxUnavailable"):
-        if spec.get(field) is not None:
-            return f"{field} {spec[field]}"
-    return "neither minAvailable nor maxUnavailable"
-
-
-# --- reads --------------------------------------------------------------------------------
-
-def live_pods(state: ClusterState) -> list[dict]:
-    """Pods of the namespace that are not being deleted."""
-    return [p for p in state.list("pod") if not p["metadata"].get("deletionTimestamp")]
-
-
-def budgets_for(state: ClusterState, labels: dict) -> list[dict]:
-    """The PodDisruptionBudgets that select pods carrying `labels`."""
-    return [pdb for pdb in state.list("poddisruptionbudget")
-            if selector_matches((pdb.get("spec") or {}).get("selector"), labels)]
-
-
 def _budget(state: ClusterState) -> dict:
-    found = state.get("poddisruptionbudget", NAME)
-    if found is None:
-        others = [p["metadata"]["name"] for p in state.list("poddisruptionbudget")]
-        raise Failure(f"no PodDisruptionBudget {NAME!r} in namespace {state.namespace}"
-                      f"{near(NAME, others)}; PodDisruptionBudgets there: {listing(others)}")
-    return found
+    return require(state, "poddisruptionbudget", NAME)
 
 
 # --- criteria -----------------------------------------------------------------------------

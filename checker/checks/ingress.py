@@ -12,8 +12,8 @@ from ..certificates import expiry_problem, key_matches, load_certificate
 from ..cluster import decode
 from ..model import Criterion, Failure
 from ..quantities import resolve_port
-from .common import deployment, listing, near
-from .pods import is_ready, pod_problem
+from .common import (deployment, fail_on, is_ready, listing, live_pods, names, near, pod_problem,
+                     require, require_secret)
 from .state import ClusterState
 
 LESSON = "lessons/04-ingress.ipynb"
@@ -30,12 +30,7 @@ LEGACY_CLASS = "kubernetes.io/ingress.class"
 
 
 def _ingress(state: ClusterState) -> dict:
-    found = state.get("ingress", NAME)
-    if found is None:
-        others = [i["metadata"]["name"] for i in state.list("ingress")]
-        raise Failure(f"no Ingress {NAME!r} in namespace {state.namespace}{near(NAME, others)}"
-                      f"; Ingresses there: {listing(others)}")
-    return found
+    return require(state, "ingress", NAME)
 
 
 def ingress_class(state: ClusterState) -> str | None:
@@ -121,8 +116,7 @@ def routes(state: ClusterState) -> None:
         if name != service or number != SERVICE_PORT:
             problems.append(f"host {host} path / goes to {name}:{_port_text(port)}, expected "
                             f"{service}:{SERVICE_PORT}")
-    if problems:
-        raise Failure(f"Ingress {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"Ingress {NAME}")
 
 
 def _backends(ingress: dict) -> list[tuple[str, dict]]:
@@ -156,14 +150,13 @@ def backends(state: ClusterState) -> None:
         problem = _backend_problem(state, name, port)
         if problem:
             problems.append(f"{where} -> {name}:{_port_text(port)}: {problem}")
-    if problems:
-        raise Failure(f"Ingress {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"Ingress {NAME}")
 
 
 def _backend_problem(state: ClusterState, name: str, port: dict) -> str:
     service = state.get("service", name)
     if service is None:
-        others = [s["metadata"]["name"] for s in state.list("service")]
+        others = names(state, "service")
         return (f"Service {name!r} does not exist{near(name, others)} "
                 f"(Services here: {listing(others)})")
     entry = _service_port(service, port)
@@ -193,8 +186,7 @@ def _why_no_endpoints(state: ClusterState, service: dict, entry: dict) -> str:
     if not selector:
         return "it has no selector, and no EndpointSlice lists a pod for it"
     text = ",".join(f"{k}={v}" for k, v in selector.items())
-    pods = [p for p in state.list("pod", selector=text)
-            if not p["metadata"].get("deletionTimestamp")]
+    pods = live_pods(state, selector=text)
     if not pods:
         carried = {f"{k}={v}" for p in state.list("pod")
                    for k, v in (p["metadata"].get("labels") or {}).items() if k in selector}
@@ -215,16 +207,7 @@ def _why_no_endpoints(state: ClusterState, service: dict, entry: dict) -> str:
 
 
 def _tls_secret(state: ClusterState) -> dict:
-    found = state.get("secret", TLS_SECRET)
-    if found is not None:
-        return found
-    elsewhere = sorted(s["metadata"]["namespace"] for s in state.list_cluster(
-        "secret", field_selector=f"metadata.name={TLS_SECRET}"))
-    where = (f"; there is one in {listing(elsewhere)}, but an Ingress reads only its own "
-             "namespace's Secrets" if elsewhere else "")
-    others = [s["metadata"]["name"] for s in state.list("secret")]
-    raise Failure(f"no Secret {TLS_SECRET!r} in namespace {state.namespace}"
-                  f"{near(TLS_SECRET, others)}{where}")
+    return require_secret(state, TLS_SECRET, "an Ingress")
 
 
 def tls(state: ClusterState) -> None:
@@ -244,8 +227,7 @@ def tls(state: ClusterState) -> None:
         elif secret != TLS_SECRET:
             problems.append(f"spec.tls[{index}].secretName is {secret!r}, expected "
                             f"{TLS_SECRET!r}")
-    if problems:
-        raise Failure(f"Ingress {NAME}: " + "; ".join(problems))
+    fail_on(problems, f"Ingress {NAME}")
     kind = _tls_secret(state).get("type")
     if kind != TLS_TYPE:
         raise Failure(f"Secret {TLS_SECRET} has type {kind!r}, expected {TLS_TYPE!r} (the "
@@ -281,8 +263,7 @@ def certificate(state: ClusterState) -> str | None:
         elif not matches:
             problems.append("tls.key is not the private key of the certificate in tls.crt "
                             "(the two do not belong together)")
-    if problems:
-        raise Failure(f"Secret {TLS_SECRET}: " + "; ".join(problems))
+    fail_on(problems, f"Secret {TLS_SECRET}")
     if not cert.dns_names:
         return ("the hosts are covered by the subject CN only: browsers ignore the CN and "
                 "want a subjectAltName")
@@ -291,11 +272,7 @@ def certificate(state: ClusterState) -> str | None:
 
 def frontend(state: ClusterState) -> None:
     workload = deployment(state, FRONTEND)
-    service = state.get("service", FRONTEND)
-    if service is None:
-        others = [s["metadata"]["name"] for s in state.list("service")]
-        raise Failure(f"no Service {FRONTEND!r} in namespace {state.namespace}"
-                      f"{near(FRONTEND, others)}")
+    service = require(state, "service", FRONTEND)
     entry = _service_port(service, {"number": SERVICE_PORT})
     if entry is None:
         raise Failure(f"Service {FRONTEND} has no port {SERVICE_PORT} (its ports: "

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from ..model import Criterion, Failure
 from ..quantities import resolve_port
-from .common import APP, container, deployment, listing
-from .pods import check_rolled_out_and_ready
+from .common import APP, check_rolled_out_and_ready, container, deployment, fail_on, listing
 from .state import ClusterState
 
 LESSON = "lessons/06-probes.ipynb"
@@ -75,8 +74,7 @@ def _probe_problems(app: dict, field: str) -> list[str]:
 
 def _check_probe(state: ClusterState, field: str) -> None:
     problems = _probe_problems(container(deployment(state)), field)
-    if problems:
-        raise Failure(f"container {APP}: " + "; ".join(problems))
+    fail_on(problems, f"container {APP}")
 
 
 def liveness_probe(state: ClusterState) -> None:
@@ -120,8 +118,7 @@ def liveness_not_aggressive(state: ClusterState) -> str | None:
             else:
                 note = (f"the startupProbe guards the start ({budget}s), so liveness may "
                         f"begin at {delay}s")
-    if problems:
-        raise Failure(f"container {APP}: " + "; ".join(problems))
+    fail_on(problems, f"container {APP}")
     return note
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from ..model import Criterion, Failure
 from ..quantities import parse_quantity, same_quantity
-from .common import APP, container, deployment
-from .pods import check_rolled_out_and_ready, deployment_pods
+from .common import (APP, check_rolled_out_and_ready, container, deployment, deployment_pods,
+                     fail_on)
 from .state import ClusterState
 
 LESSON = "lessons/05-resources.ipynb"
@@ -52,8 +52,7 @@ def requests_and_limits(state: ClusterState) -> None:
                     parse_quantity(requests[resource]) > parse_quantity(limits[resource]):
                 problems.append(f"{label}: requests.{resource} {requests[resource]} is above "
                                 f"limits.{resource} {limits[resource]}")
-    if problems:
-        raise Failure(f"Deployment {APP}: " + "; ".join(problems))
+    fail_on(problems, f"Deployment {APP}")
 
 
 def _pairs(values: dict, keys: list[str]) -> str:
@@ -71,8 +70,7 @@ def task_values(state: ClusterState) -> None:
         elif not same_quantity(found, want):
             problems.append(f"{path} is {found!r}{_meaning(resource, found, want)}, "
                             f"expected {want}{_meaning(resource, want, found)}")
-    if problems:
-        raise Failure(f"container {APP}: " + "; ".join(problems))
+    fail_on(problems, f"container {APP}")
 
 
 def _meaning(resource: str, value: str | int | float, other: str | int | float) -> str:
@@ -119,8 +117,7 @@ def pods_carry_them(state: ClusterState) -> None:
                   if resource not in have or not same_quantity(have[resource], want[resource])]
         if differ:
             stale.append(f"pod {pod['metadata']['name']} runs with {', '.join(differ)}")
-    if stale:
-        raise Failure("pods do not carry the Deployment's resources: " + "; ".join(stale))
+    fail_on(stale, "pods do not carry the Deployment's resources")
 
 
 CRITERIA = (

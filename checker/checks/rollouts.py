@@ -9,46 +9,21 @@ lower than the Deployment's current one.
 from __future__ import annotations
 
 from ..model import Criterion, Failure
-from .common import APP, container, deployment, listing, rollout_problem
+from .common import (APP, condition, container, deployment, fail_on, hpa_for, listing,
+                     replica_sets, revision, rollout_problem, scaled)
 from .state import ClusterState
 
 LESSON = "lessons/08-rolling-updates.ipynb"
 REPLICAS = 3
 MAX_SURGE, MAX_UNAVAILABLE = 1, 0
 UPDATE_TAG, CURRENT_TAG = "6.7.1", "6.7.0"
-REVISION = "deployment.kubernetes.io/revision"
+DEFAULT_ROLLING = "25%"
+"""What the API server writes into maxSurge and maxUnavailable that a manifest leaves out."""
 HISTORY = "deployment.kubernetes.io/revision-history"
 """Earlier revisions of a ReplicaSet that a rollback brought back."""
 
 
 # --- pure helpers -------------------------------------------------------------------------
-
-def scaled(value: int | str | None, total: int, round_up: bool, default: str = "25%") -> int:
-    """An int-or-percent field resolved against `total`, as the Deployment controller does.
-
-    `1` and `"1"` mean 1; `"34%"` of 3 is 1.02, rounded up to 2 (maxSurge) or down to 1
-    (maxUnavailable). ValueError for anything else.
-    """
-    if value is None:
-        value = default
-    if isinstance(value, bool):
-        raise ValueError(f"not an int or a percentage: {value!r}")
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if text.endswith("%"):
-        try:
-            percent = int(text[:-1])
-        except ValueError:
-            raise ValueError(f"not a percentage: {value!r}") from None
-        # Integer arithmetic, so 34% of 3 is exactly 102/100 before rounding.
-        numerator = percent * total
-        return -(-numerator // 100) if round_up else numerator // 100
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"not an int or a percentage: {value!r}") from None
-
 
 def rolling_bounds(strategy: dict | None, replicas: int) -> tuple[int, int]:
     """(surge, unavailable) a RollingUpdate strategy means for `replicas` pods.
@@ -57,8 +32,12 @@ def rolling_bounds(strategy: dict | None, replicas: int) -> tuple[int, int]:
     lets one pod be unavailable (k8s.io/kubernetes/pkg/controller/deployment/util).
     """
     rolling = (strategy or {}).get("rollingUpdate") or {}
-    surge = scaled(rolling.get("maxSurge"), replicas, round_up=True)
-    unavailable = scaled(rolling.get("maxUnavailable"), replicas, round_up=False)
+
+    def resolved(field: str, round_up: bool) -> int:
+        value = rolling.get(field)
+        return scaled(DEFAULT_ROLLING if value is None else value, replicas, round_up)
+
+    surge, unavailable = resolved("maxSurge", True), resolved("maxUnavailable", False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
@@ -71,35 +50,6 @@ def image_tag(image: str) -> str:
     if ":" in last:
         return last.rsplit(":", 1)[1]
     return "" if "@" in image else "latest"
-
-
-def revision(obj: dict) -> int | None:
-    """The `deployment.kubernetes.io/revision` annotation as a number, if any."""
-    text = (obj["metadata"].get("annotations") or {}).get(REVISION)
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
-
-
-# --- shared reads -------------------------------------------------------------------------
-
-def hpa_for(state: ClusterState, kind: str, name: str) -> dict | None:
-    """The HorizontalPodAutoscaler whose scaleTargetRef is `kind`/`name`, if any."""
-    for hpa in state.list("horizontalpodautoscaler"):
-        ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
-        if ref.get("kind") == kind and ref.get("name") == name:
-            return hpa
-    return None
-
-
-def replica_sets(state: ClusterState, dep: dict) -> list[dict]:
-    """The ReplicaSets the Deployment owns, oldest revision first."""
-    uid = dep["metadata"].get("uid")
-    owned = [rs for rs in state.list("replicaset")
-             if any(ref.get("kind") == "Deployment" and ref.get("uid") == uid
-                    for ref in rs["metadata"].get("ownerReferences") or [])]
-    return sorted(owned, key=lambda rs: (revision(rs) or 0, rs["metadata"]["name"]))
 
 
 def _tag_of(workload: dict) -> str:
@@ -126,7 +76,7 @@ def strategy_values(state: ClusterState) -> str | None:
     for field, got, want, rounding in (("maxSurge", surge, MAX_SURGE, "up"),
                                        ("maxUnavailable", unavailable, MAX_UNAVAILABLE, "down")):
         raw = rolling.get(field)
-        spelled = "not set (default 25%)" if raw is None else repr(raw)
+        spelled = f"not set (default {DEFAULT_ROLLING})" if raw is None else repr(raw)
         meaning = f" resolves to {got} of {replicas} replicas (rounded {rounding})" \
             if raw is None or isinstance(raw, str) else ""
         if got != want:
@@ -137,8 +87,7 @@ def strategy_values(state: ClusterState) -> str | None:
         elif meaning:
             notes.append(f"{field} {spelled}{meaning}; write {want} so it stays {want} at "
                          "any replica count")
-    if problems:
-        raise Failure("; ".join(problems))
+    fail_on(problems)
     return "; ".join(notes) or None
 
 
@@ -209,9 +158,9 @@ def rollout_complete(state: ClusterState) -> None:
     problem = rollout_problem(dep)
     if not problem:
         return None
-    for condition in (dep.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Progressing" and condition.get("status") == "False":
-            problem += f"; Progressing is False ({condition.get('reason')})"
+    progressing = condition(dep, "Progressing")
+    if progressing.get("status") == "False":
+        problem += f"; Progressing is False ({progressing.get('reason')})"
     raise Failure(f"Deployment {APP} is not rolled out: {problem}")
 
 

@@ -10,7 +10,8 @@ import re
 
 from ..cluster import decode
 from ..model import Criterion, Failure
-from .common import APP, all_containers, container, deployment, listing, near, pod_templates
+from .common import (APP, all_containers, container, deployment, fail_on, listing, near,
+                     pod_templates, require_secret)
 from .state import ClusterState
 
 LESSON = "lessons/03-secrets.ipynb"
@@ -21,17 +22,7 @@ PASSWORD_LIKE = re.compile(r"PASS(WORD|WD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|C
 
 
 def _secret(state: ClusterState) -> dict:
-    found = state.get("secret", NAME)
-    if found is not None:
-        return found
-    elsewhere = sorted(s["metadata"]["namespace"] for s in
-                       state.list_cluster("secret", field_selector=f"metadata.name={NAME}"))
-    if elsewhere:
-        raise Failure(f"no Secret {NAME} in namespace {state.namespace}, but there is one in "
-                      f"{listing(elsewhere)}: Secrets are namespaced, and a pod reads only its "
-                      "own namespace's")
-    others = [s["metadata"]["name"] for s in state.list("secret")]
-    raise Failure(f"no Secret {NAME!r} in namespace {state.namespace}{near(NAME, others)}")
+    return require_secret(state, NAME, "a pod")
 
 
 def secret_exists(state: ClusterState) -> None:
@@ -50,7 +41,7 @@ def secret_keys(state: ClusterState) -> None:
         elif not decode(secret, key):
             problems.append(f"key {key!r} is empty")
     if problems:
-        raise Failure(f"Secret {NAME}: {'; '.join(problems)} (its keys: {listing(keys)})")
+        fail_on(problems, f"Secret {NAME}", f" (its keys: {listing(keys)})")
     if decode(secret, "username") != "app":
         raise Failure(f"Secret {NAME}: key 'username' does not decode to 'app' (remember "
                       "`echo -n`: a trailing newline counts; the value is not shown here)")
@@ -76,18 +67,17 @@ def env_refs(state: ClusterState) -> None:
         elif ref.get("key") != key:
             problems.append(f"env {var} takes key {ref.get('key')!r} of Secret {NAME}, "
                             f"expected key {key!r}")
-    if problems:
-        raise Failure(f"container {APP}: " + "; ".join(problems))
+    fail_on(problems, f"container {APP}")
 
 
 def no_literal_passwords(state: ClusterState) -> None:
-    found = [f"{kind} {name}, container {c.get('name')}: env {e['name']}"
-             for kind, name, spec in pod_templates(state) for c in all_containers(spec)
+    found = [f"{kind} {item['metadata']['name']}, container {c.get('name')}: env {e['name']}"
+             for kind, item, template in pod_templates(state)
+             for c in all_containers(template["spec"])
              for e in c.get("env") or []
              if "value" in e and e.get("value") and PASSWORD_LIKE.search(e.get("name", ""))]
-    if found:
-        raise Failure("a password-like value is written in plain text: " + "; ".join(found)
-                      + " (the value is not shown here)")
+    fail_on(found, "a password-like value is written in plain text",
+            " (the value is not shown here)")
 
 
 CRITERIA = (

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..model import Criterion, Failure
 from ..quantities import parse_quantity
-from .common import listing, near
-from .disruptions import selector_matches
+from .common import (condition, fail_on, instead, is_ready, listing, near, require,
+                     selector_matches)
 from .state import ClusterState
 
 LESSON = "lessons/09-storage.ipynb"
@@ -51,9 +51,7 @@ def _statefulset(state: ClusterState) -> dict:
     if state.get("deployment", NAME) is not None:
         raise Failure(f"{NAME} is a Deployment, not a StatefulSet: no StatefulSet {NAME!r} in "
                       f"namespace {state.namespace}")
-    others = [s["metadata"]["name"] for s in state.list("statefulset")]
-    raise Failure(f"no StatefulSet {NAME!r} in namespace {state.namespace}"
-                  f"{near(NAME, others)}; StatefulSets there: {listing(others)}")
+    return require(state, "statefulset", NAME)
 
 
 def _database(sts: dict) -> dict:
@@ -152,8 +150,7 @@ def postgres_container(state: ClusterState) -> None:
     elif state.get("secret", "db-credentials") is None:
         problems.append(f"env POSTGRES_PASSWORD refers to Secret db-credentials, which does not "
                         f"exist in namespace {state.namespace}")
-    if problems:
-        raise Failure(f"StatefulSet {NAME}, container {db.get('name')}: " + "; ".join(problems))
+    fail_on(problems, f"StatefulSet {NAME}, container {db.get('name')}")
 
 
 def headless_service(state: ClusterState) -> str | None:
@@ -163,9 +160,8 @@ def headless_service(state: ClusterState) -> str | None:
         raise Failure(f"StatefulSet {NAME}: spec.serviceName is not set, expected {NAME!r}")
     service = state.get("service", service_name)
     if service is None:
-        others = [s["metadata"]["name"] for s in state.list("service")]
         raise Failure(f"StatefulSet {NAME}: spec.serviceName {service_name!r} names no Service"
-                      f"{near(service_name, others)}; Services there: {listing(others)}")
+                      f"{instead(state, 'service', service_name)}")
     spec = service.get("spec") or {}
     if spec.get("clusterIP") != "None":
         raise Failure(f"Service {service_name} is not headless: spec.clusterIP is "
@@ -252,8 +248,7 @@ def claim_spec(state: ClusterState) -> None:
     elif wanted is not None and wanted != default:
         problems.append(f"spec.storageClassName is {wanted!r}, expected the default class "
                         f"{default!r} (or leave it out)")
-    if problems:
-        raise Failure(f"{what}: " + "; ".join(problems))
+    fail_on(problems, what)
 
 
 def claims_bound(state: ClusterState) -> None:
@@ -280,8 +275,7 @@ def claims_bound(state: ClusterState) -> None:
         elif wanted == "":
             why = ": storageClassName '' asks for a hand-made volume, and none matches"
         problems.append(f"claim {claim_name} is {phase}{why}")
-    if problems:
-        raise Failure("; ".join(problems))
+    fail_on(problems)
 
 
 def pod_ready(state: ClusterState) -> None:
@@ -293,16 +287,14 @@ def pod_ready(state: ClusterState) -> None:
         if pod is None:
             problems.append(f"pod {pod_name} does not exist (yet)")
             continue
-        conditions = {c.get("type"): c for c in (pod.get("status") or {}).get("conditions") or []}
-        if (conditions.get("Ready") or {}).get("status") == "True":
+        if is_ready(pod):
             continue
         phase = (pod.get("status") or {}).get("phase", "Pending")
-        scheduled = conditions.get("PodScheduled") or {}
+        scheduled = condition(pod, "PodScheduled")
         why = (f": not scheduled ({scheduled.get('message') or scheduled.get('reason')})"
                if scheduled.get("status") == "False" else "")
         problems.append(f"pod {pod_name} is {phase} and not Ready{why}")
-    if problems:
-        raise Failure("; ".join(problems))
+    fail_on(problems)
 
 
 CRITERIA = (

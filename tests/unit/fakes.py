@@ -14,7 +14,8 @@ IMAGE = "ghcr.io/stefanprodan/podinfo:6.7.0"
 
 class FakeState:
     """The reads a check makes (ClusterState's interface), answered from lists of objects
-    given by kind: `FakeState(deployment=[...], pod=[...])`."""
+    given by kind: `FakeState(deployment=[...], pod=[...])`. An object whose metadata names
+    another namespace is seen only by `list_cluster`."""
 
     def __init__(self, namespace: str = "production", **kinds: list[dict]):
         self.namespace = namespace
@@ -23,8 +24,12 @@ class FakeState:
     def require_namespace(self) -> dict:
         return {"metadata": {"name": self.namespace}, "status": {"phase": "Active"}}
 
+    def _here(self, kind: str) -> list[dict]:
+        return [o for o in self.kinds.get(kind, [])
+                if o["metadata"].get("namespace", self.namespace) == self.namespace]
+
     def list(self, kind: str, selector: str | None = None) -> list[dict]:
-        found = self.kinds.get(kind, [])
+        found = self._here(kind)
         if selector:
             wanted = dict(term.split("=", 1) for term in selector.split(","))
             found = [o for o in found if all((o["metadata"].get("labels") or {}).get(k) == v
@@ -32,8 +37,7 @@ class FakeState:
         return found
 
     def get(self, kind: str, name: str) -> dict | None:
-        return next((o for o in self.kinds.get(kind, []) if o["metadata"]["name"] == name),
-                    None)
+        return next((o for o in self._here(kind) if o["metadata"]["name"] == name), None)
 
     def list_cluster(self, kind: str, field_selector: str | None = None) -> list[dict]:
         found = self.kinds.get(kind, [])

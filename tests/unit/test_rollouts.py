@@ -1,6 +1,6 @@
-"""Pure helpers of the rolling-updates checks: int-or-percent fields resolved as the
-Deployment controller resolves them, image tags, revisions; and the replica rule with and
-without an HPA, on a fake cluster state."""
+"""Pure helpers of the rolling-updates checks: the strategy's fields resolved as the
+Deployment controller resolves them, image tags; and the replica rule with and without an
+HPA, on a fake cluster state."""
 
 from __future__ import annotations
 
@@ -12,24 +12,6 @@ from checker.model import Failure
 from .fakes import FakeState, hpa, workload
 
 
-@pytest.mark.parametrize("value, total, up, expected", [
-    (1, 3, True, 1), ("1", 3, True, 1), (0, 3, False, 0), ("0", 3, False, 0),
-    ("25%", 3, True, 1), ("25%", 3, False, 0),         # the API's default at 3 replicas
-    ("34%", 3, True, 2), ("34%", 3, False, 1),
-    ("33%", 3, True, 1), ("33%", 3, False, 0),
-    ("100%", 3, False, 3), ("0%", 3, True, 0), ("25%", 8, True, 2), ("50%", 5, True, 3),
-    (None, 4, True, 1), (None, 4, False, 1),           # unset means 25%
-])
-def test_scaled_resolves_ints_and_percentages(value, total, up, expected):
-    assert rollouts.scaled(value, total, round_up=up) == expected
-
-
-@pytest.mark.parametrize("bad", ["x", "1.5", "%", "ten%", True])
-def test_scaled_refuses_what_is_not_an_int_or_percentage(bad):
-    with pytest.raises(ValueError):
-        rollouts.scaled(bad, 3, round_up=True)
-
-
 def test_rolling_bounds_meaning():
     assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                                    3) == (1, 0)
@@ -37,6 +19,7 @@ def test_rolling_bounds_meaning():
                                    3) == (1, 0)
     assert rollouts.rolling_bounds({}, 3) == (1, 0)      # 25% / 25% at 3 replicas
     assert rollouts.rolling_bounds({}, 8) == (2, 2)
+    assert rollouts.rolling_bounds({}, 4) == (1, 1)      # unset: 25% up, 25% down
     # Both come to 0: the controller lets one pod be unavailable, or nothing could move.
     assert rollouts.rolling_bounds({"rollingUpdate": {"maxSurge": "10%",
                                                       "maxUnavailable": "10%"}}, 1) == (1, 0)
@@ -54,12 +37,6 @@ def test_rolling_bounds_meaning():
 ])
 def test_image_tag(image, tag):
     assert rollouts.image_tag(image) == tag
-
-
-def test_revision_reads_the_annotation():
-    assert rollouts.revision({"metadata": {"annotations": {rollouts.REVISION: "3"}}}) == 3
-    assert rollouts.revision({"metadata": {}}) is None
-    assert rollouts.revision({"metadata": {"annotations": {rollouts.REVISION: "x"}}}) is None
 
 
 def test_replicas_three_without_hpa():
