@@ -12,12 +12,13 @@ The same rules grade the `disruptions` exercise's "rwk audit finds no pitfall" c
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .checks.common import allowed_when_healthy, budget_text, budgets_for, hpa_for, pod_templates
+from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
+                            credential_settings, credential_value, hpa_for, literal_credential,
+                            pod_templates)
 from .checks.state import ClusterState
 from .cluster import Cluster
 from .errors import UsageError
@@ -28,66 +29,6 @@ DEFAULT_NAMESPACE = "production"
 SERVING = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 """Kinds whose pods serve traffic, so readiness matters (not Jobs and CronJobs)."""
 ONCE_ONLY = ("ReadWriteOnce", "ReadWriteOncePod")
-
-
-# --- what looks like a credential (pure) --------------------------------------------------
-
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "secret", "token",
-                 "apikey", "credential", "credentials", "creds"}
-_KEY_KINDS = {"api", "private", "access", "secret", "encryption", "signing", "master", "jwt",
-              "ssh", "tls", "license", "client"}
-# A credential word followed by one of these names a setting about the credential, not the
-# credential itself: PASSWORD_FILE is a path, TOKEN_TTL a duration, SECRET_NAME a reference.
-_ABOUT = {"name", "names", "file", "path", "dir", "length", "len", "min", "max", "ttl",
-          "expiry", "expires", "expiration", "timeout", "url", "uri", "endpoint", "header",
-          "policy", "ref", "enabled", "enable", "disabled", "required", "count", "size",
-          "type", "mode", "rotation", "interval", "limit", "id", "prefix", "env", "key"}
-_SHELL = {"pwd", "oldpwd"}
-"""Shell variables that only look like passwords (the working directory)."""
-_NOT_A_VALUE = re.compile(r"(?i)true|false|yes|no|on|off|none|null|")
-_PLACEHOLDER = re.compile(r"\s*(\$\([^)]*\)|\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>)\s*")
-_SETTING = re.compile(r"""(?m)^\s*["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*(\S.*?)\s*$""")
-
-
-def credential_name(name: str) -> bool:
-    """Whether a variable or key name says it holds a credential (DB_PASSWORD, apiKey).
-
-    The last credential word decides: SECRET_KEY and AWS_SECRET_ACCESS_KEY are
-    credentials; PASSWORD_FILE, TOKEN_TTL and SECRET_NAME only speak about one.
-    """
-    if name.lower() in _SHELL:
-        return False
-    words = [w.lower() for w in _WORDS.findall(name)]
-    end = 0
-    for i, word in enumerate(words):
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if word in _KEY_KINDS and after == "key":
-            end = i + 2
-        elif word + after in _SECRET_WORDS:
-            end = i + 2
-        elif word in _SECRET_WORDS:
-            end = max(end, i + 1)
-    if not end:
-        return False
-    rest = words[end:]
-    return not (rest and rest[-1] in _ABOUT)
-
-
-def credential_value(value: str | None) -> bool:
-    """Whether a literal value could be a credential: not empty, a flag or a placeholder."""
-    if value is None:
-        return False
-    value = value.strip().strip("'\",").strip()
-    return not (_NOT_A_VALUE.fullmatch(value) or _PLACEHOLDER.fullmatch(value))
-
-
-def credential_settings(text: str) -> list[str]:
-    """Names of the `name = value` / `name: value` lines of a config file that set a
-    credential (spring.datasource.password=...), in order, each once."""
-    names = [name for name, value in _SETTING.findall(text or "")
-             if credential_name(name) and credential_value(value)]
-    return list(dict.fromkeys(names))
 
 
 # --- findings and rules -------------------------------------------------------------------
@@ -248,8 +189,7 @@ def _literal_password(state: ClusterState, loads: list[Workload]) -> Iterator[Hi
     for load in loads:
         for item in load.containers(init=True):
             for entry in item.get("env") or []:
-                if ("valueFrom" not in entry and credential_name(entry.get("name", ""))
-                        and credential_value(entry.get("value"))):
+                if literal_credential(entry):
                     yield load, item.get("name"), (
                         f"env {entry['name']} is a literal value that looks like a credential "
                         "(not shown here): anyone who can read the workload can read it; "

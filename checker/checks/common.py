@@ -12,6 +12,7 @@ would find with `kubectl describe`, and it names the actual cause.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..model import Failure
@@ -387,3 +388,70 @@ def budgets_for(state: ClusterState, labels: dict) -> list[dict]:
     """The PodDisruptionBudgets that select pods carrying `labels`."""
     return [pdb for pdb in state.list("poddisruptionbudget")
             if selector_matches((pdb.get("spec") or {}).get("selector"), labels)]
+
+
+# --- what looks like a credential (pure): the secrets check and the audit both ask here ---
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "secret", "token",
+                 "apikey", "credential", "credentials", "creds"}
+_KEY_KINDS = {"api", "private", "access", "secret", "encryption", "signing", "master", "jwt",
+              "ssh", "tls", "license", "client"}
+# A credential word followed by one of these names a setting about the credential, not the
+# credential itself: PASSWORD_FILE is a path, TOKEN_TTL a duration, SECRET_NAME a reference.
+_ABOUT = {"name", "names", "file", "path", "dir", "length", "len", "min", "max", "ttl",
+          "expiry", "expires", "expiration", "timeout", "url", "uri", "endpoint", "header",
+          "policy", "ref", "enabled", "enable", "disabled", "required", "count", "size",
+          "type", "mode", "rotation", "interval", "limit", "id", "prefix", "env", "key"}
+_SHELL = {"pwd", "oldpwd"}
+"""Shell variables that only look like passwords (the working directory)."""
+_NOT_A_VALUE = re.compile(r"(?i)true|false|yes|no|on|off|none|null|")
+_PLACEHOLDER = re.compile(r"\s*(\$\([^)]*\)|\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>)\s*")
+_SETTING = re.compile(r"""(?m)^\s*["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*(\S.*?)\s*$""")
+
+
+def credential_name(name: str) -> bool:
+    """Whether a variable or key name says it holds a credential (DB_PASSWORD, apiKey).
+
+    The last credential word decides: SECRET_KEY and AWS_SECRET_ACCESS_KEY are
+    credentials; PASSWORD_FILE, TOKEN_TTL and SECRET_NAME only speak about one.
+    """
+    if name.lower() in _SHELL:
+        return False
+    words = [w.lower() for w in _WORDS.findall(name)]
+    end = 0
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if word in _KEY_KINDS and after == "key":
+            end = i + 2
+        elif word + after in _SECRET_WORDS:
+            end = i + 2
+        elif word in _SECRET_WORDS:
+            end = max(end, i + 1)
+    if not end:
+        return False
+    rest = words[end:]
+    return not (rest and rest[-1] in _ABOUT)
+
+
+def credential_value(value: str | None) -> bool:
+    """Whether a literal value could be a credential: not empty, a flag or a placeholder."""
+    if value is None:
+        return False
+    value = value.strip().strip("'\",").strip()
+    return not (_NOT_A_VALUE.fullmatch(value) or _PLACEHOLDER.fullmatch(value))
+
+
+def literal_credential(entry: dict) -> bool:
+    """Whether an env entry writes a credential in plain text: a credential's name with a
+    literal value (not valueFrom, not empty, not a flag or a placeholder)."""
+    return ("valueFrom" not in entry and credential_name(entry.get("name", ""))
+            and credential_value(entry.get("value")))
+
+
+def credential_settings(text: str) -> list[str]:
+    """Names of the `name = value` / `name: value` lines of a config file that set a
+    credential (spring.datasource.password=...), in order, each once."""
+    found = [name for name, value in _SETTING.findall(text or "")
+             if credential_name(name) and credential_value(value)]
+    return list(dict.fromkeys(found))

@@ -6,19 +6,15 @@ it holds.
 
 from __future__ import annotations
 
-import re
-
 from ..cluster import decode
 from ..model import Criterion, Failure
-from .common import (APP, all_containers, container, deployment, fail_on, listing, near,
-                     pod_templates, require_secret)
+from .common import (APP, all_containers, container, deployment, fail_on, listing,
+                     literal_credential, near, pod_templates, require_secret)
 from .state import ClusterState
 
 LESSON = "lessons/03-secrets.ipynb"
 NAME = "db-credentials"
 ENV_KEYS = {"DB_USERNAME": "username", "DB_PASSWORD": "password"}
-PASSWORD_LIKE = re.compile(r"PASS(WORD|WD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL",
-                           re.IGNORECASE)
 
 
 def _secret(state: ClusterState) -> dict:
@@ -74,8 +70,7 @@ def no_literal_passwords(state: ClusterState) -> None:
     found = [f"{kind} {item['metadata']['name']}, container {c.get('name')}: env {e['name']}"
              for kind, item, template in pod_templates(state)
              for c in all_containers(template["spec"])
-             for e in c.get("env") or []
-             if "value" in e and e.get("value") and PASSWORD_LIKE.search(e.get("name", ""))]
+             for e in c.get("env") or [] if literal_credential(e)]
     fail_on(found, "a password-like value is written in plain text",
             " (the value is not shown here)")
 

@@ -1,6 +1,6 @@
-"""The pitfall audit's pure parts: what looks like a credential, each rule on a fake
-namespace (found, and not found once fixed), the report's text and JSON, and `rwk audit`'s
-exit codes with the cluster faked away."""
+"""The pitfall audit: each rule on a fake namespace (found, and not found once fixed), the
+report's text and JSON, and `rwk audit`'s exit codes with the cluster faked away. What looks
+like a credential, which the secrets check asks too, is tested in test_common.py."""
 
 from __future__ import annotations
 
@@ -11,44 +11,11 @@ import pytest
 
 from checker import audit as audit_module
 from checker import cli
-from checker.audit import (AuditReport, Finding, credential_name, credential_settings,
-                           credential_value, find_pitfalls)
+from checker.audit import AuditReport, Finding, find_pitfalls
 from checker.errors import ClusterUnreachable, UsageError
 
 from . import fakes
 from .fakes import FakeState, pdb
-
-
-@pytest.mark.parametrize("name", [
-    "DB_PASSWORD", "PASSWORD", "db_pass", "dbPassword", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY",
-    "GITHUB_TOKEN", "apiKey", "API_KEY", "APIKEY", "api-key", "clientSecret", "tls.key",
-    "credentials.json", "JWT_SIGNING_KEY", "STRIPE_PRIVATE_KEY", "DB_PASSWD"])
-def test_credential_names(name):
-    assert credential_name(name)
-
-
-@pytest.mark.parametrize("name", [
-    "DB_USERNAME", "LOG_LEVEL", "PASSWORD_FILE", "TOKEN_TTL", "SECRET_NAME", "MAX_TOKENS",
-    "PASSWORD_MIN_LENGTH", "AWS_ACCESS_KEY_ID", "PWD", "PASSWORD_KEY", "CACHE_KEY_PREFIX",
-    "FEATURE_NEW_UI", "TOKEN_URL"])
-def test_names_that_only_speak_about_credentials(name):
-    assert not credential_name(name)
-
-
-def test_credential_values():
-    assert credential_value("hunter2")
-    for value in ("", "  ", "true", "False", "$(OTHER_VAR)", "${DB_PASSWORD}", "{{ .pw }}",
-                  "<your password here>", None):
-        assert not credential_value(value), value
-
-
-def test_credential_settings_in_a_config_file():
-    text = ("spring.datasource.url=jdbc:postgresql://postgres:5432/app\n"
-            "spring.datasource.password=s3cr3t\n"
-            "  \"apiToken\": \"abc\",\n"
-            "password: ${DB_PASSWORD}\n"
-            "log.level = info\n")
-    assert credential_settings(text) == ["spring.datasource.password", "apiToken"]
 
 
 # --- the rules on a fake namespace --------------------------------------------------------

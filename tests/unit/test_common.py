@@ -1,15 +1,17 @@
 """The helpers every topic shares (checks/common.py): int-or-percent fields, label
 selectors and disruption budgets as the controllers compute them, revisions, kind names,
-lookups that name a near miss, and one Failure listing every problem."""
+lookups that name a near miss, one Failure listing every problem; and the rules a check and
+the audit both judge by, which must give one verdict."""
 
 from __future__ import annotations
 
 import pytest
 
-from checker.checks import common
+from checker.audit import find_pitfalls
+from checker.checks import common, secrets
 from checker.model import Failure
 
-from .fakes import FakeState, workload
+from .fakes import FakeState, container, workload
 
 
 @pytest.mark.parametrize("value, total, up, expected", [
@@ -152,3 +154,70 @@ def test_replica_sets_are_the_owned_ones_oldest_revision_first():
                                   replica_set("other", "u2", 2)])
     found = common.replica_sets(state, workload(uid="u1"))
     assert [rs["metadata"]["name"] for rs in found] == ["a", "b"]
+
+
+# --- what looks like a credential: one verdict for the secrets check and the audit --------
+
+@pytest.mark.parametrize("name", [
+    "DB_PASSWORD", "PASSWORD", "db_pass", "dbPassword", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY",
+    "GITHUB_TOKEN", "apiKey", "API_KEY", "APIKEY", "api-key", "clientSecret", "tls.key",
+    "credentials.json", "JWT_SIGNING_KEY", "STRIPE_PRIVATE_KEY", "DB_PASSWD", "DB_PWD",
+    "DB_CREDS", "ENCRYPTION_KEY", "passphrase"])
+def test_credential_names(name):
+    assert common.credential_name(name)
+
+
+@pytest.mark.parametrize("name", [
+    "DB_USERNAME", "LOG_LEVEL", "PASSWORD_FILE", "TOKEN_TTL", "SECRET_NAME", "MAX_TOKENS",
+    "PASSWORD_MIN_LENGTH", "AWS_ACCESS_KEY_ID", "PWD", "PASSWORD_KEY", "CACHE_KEY_PREFIX",
+    "FEATURE_NEW_UI", "TOKEN_URL", "BYPASS_CACHE", "COMPASS_HEADING"])
+def test_names_that_only_speak_about_credentials(name):
+    assert not common.credential_name(name)
+
+
+def test_credential_values():
+    assert common.credential_value("hunter2")
+    for value in ("", "  ", "true", "False", "$(OTHER_VAR)", "${DB_PASSWORD}", "{{ .pw }}",
+                  "<your password here>", None):
+        assert not common.credential_value(value), value
+
+
+def test_credential_settings_in_a_config_file():
+    text = ("spring.datasource.url=jdbc:postgresql://postgres:5432/app\n"
+            "spring.datasource.password=s3cr3t\n"
+            "  \"apiToken\": \"abc\",\n"
+            "password: ${DB_PASSWORD}\n"
+            "log.level = info\n")
+    assert common.credential_settings(text) == ["spring.datasource.password", "apiToken"]
+
+
+@pytest.mark.parametrize("name, value, flagged", [
+    ("DB_PASSWORD", "hunter2-plain", True),
+    ("API_KEY", "abc123", True),
+    # The secrets check's old pattern missed these credentials; the audit caught them.
+    ("DB_PWD", "hunter2-plain", True),
+    ("DB_CREDS", "app:hunter2", True),
+    ("ENCRYPTION_KEY", "0123456789abcdef", True),
+    # And it failed these, which only speak about a credential: a file path, a reference to
+    # a Secret, a duration, a length, a flag, a variable reference, a word holding "pass".
+    ("PASSWORD_FILE", "/etc/secrets/password", False),
+    ("SECRET_NAME", "db-credentials", False),
+    ("TOKEN_TTL", "3600", False),
+    ("PASSWORD_MIN_LENGTH", "12", False),
+    ("REQUIRE_PASSWORD", "true", False),
+    ("DB_PASSWORD", "$(DB_PASSWORD_FROM_SECRET)", False),
+    ("BYPASS_CACHE", "1", False),
+])
+def test_the_secrets_check_and_the_audit_judge_an_env_value_alike(name, value, flagged):
+    """One function decides what a password-like literal is, for the no-literal-passwords
+    criterion and for the audit's literal-password-env rule, so the two never disagree."""
+    state = FakeState(deployment=[workload(containers=[
+        container(env=[{"name": name, "value": value}])])])
+    try:
+        secrets.no_literal_passwords(state)
+        check_flags = False
+    except Failure as failure:
+        assert value not in failure.message
+        check_flags = True
+    audit_flags = any(f.rule == "literal-password-env" for f in find_pitfalls(state))
+    assert (check_flags, audit_flags) == (flagged, flagged)
