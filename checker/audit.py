@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
                             credential_settings, credential_value, hpa_for, literal_credential,
-                            pod_templates)
+                            liveness_problems, pod_templates)
 from .checks.state import ClusterState
 from .cluster import Cluster
 from .errors import UsageError
@@ -147,18 +147,7 @@ def _no_memory_limit(state: ClusterState, loads: list[Workload]) -> Iterator[Hit
 def _aggressive_liveness(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
     for load in loads:
         for item in load.containers():
-            probe = item.get("livenessProbe")
-            if not probe:
-                continue
-            problems = []
-            threshold = probe.get("failureThreshold", 3)
-            if threshold < 3:
-                problems.append(f"livenessProbe.failureThreshold is {threshold}: one or two "
-                                "slow answers restart a healthy container")
-            delay = probe.get("initialDelaySeconds", 0)
-            if delay < 10 and not item.get("startupProbe"):
-                problems.append(f"livenessProbe.initialDelaySeconds is {delay} and no "
-                                "startupProbe guards it: a slow start is killed before it ends")
+            problems, _ = liveness_problems(item)
             if problems:
                 yield load, item.get("name"), "; ".join(problems)
 

@@ -455,3 +455,59 @@ def credential_settings(text: str) -> list[str]:
     found = [name for name, value in _SETTING.findall(text or "")
              if credential_name(name) and credential_value(value)]
     return list(dict.fromkeys(found))
+
+
+# --- a liveness probe that restarts healthy pods: the probes check and the audit ask here -
+
+MIN_FAILURE_THRESHOLD = 3
+MIN_START_SECONDS = 10
+"""Seconds podinfo may need before it answers; a startupProbe may cover them instead."""
+PROBE_DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "failureThreshold": 3}
+"""The API server's defaults, for fields a manifest leaves out."""
+
+
+def probe_setting(probe: dict, field: str) -> int:
+    """A probe's field, or the API server's default when the manifest leaves it out."""
+    value = probe.get(field)
+    return PROBE_DEFAULTS[field] if value is None else value
+
+
+def liveness_problems(item: dict) -> tuple[list[str], str | None]:
+    """(what makes the container's livenessProbe restart a healthy container, a note when a
+    startupProbe is what makes a short delay safe); ([], None) without a livenessProbe.
+
+    Aggressive: failureThreshold below 3, or initialDelaySeconds below 10 when no
+    startupProbe gives the app those 10 seconds (initialDelaySeconds + failureThreshold x
+    periodSeconds) to start.
+    """
+    probe = item.get("livenessProbe")
+    if not probe:
+        return [], None
+    problems = []
+    threshold = probe_setting(probe, "failureThreshold")
+    if threshold < MIN_FAILURE_THRESHOLD:
+        problems.append(f"livenessProbe.failureThreshold is {threshold}: a single slow answer "
+                        "(a pause, a busy moment) restarts a healthy container; use "
+                        f"{MIN_FAILURE_THRESHOLD} or more")
+    delay = probe_setting(probe, "initialDelaySeconds")
+    if delay >= MIN_START_SECONDS:
+        return problems, None
+    unset = "" if "initialDelaySeconds" in probe else " (not set, so 0)"
+    startup = item.get("startupProbe")
+    if not startup:
+        problems.append(f"livenessProbe.initialDelaySeconds is {delay}{unset} and no "
+                        "startupProbe guards it: the container is probed before the app has "
+                        f"started and restarted in a loop; use {MIN_START_SECONDS} or more, or "
+                        "guard the start with a startupProbe")
+        return problems, None
+    budget = (probe_setting(startup, "initialDelaySeconds")
+              + probe_setting(startup, "failureThreshold") * probe_setting(startup,
+                                                                           "periodSeconds"))
+    if budget < MIN_START_SECONDS:
+        problems.append(f"livenessProbe.initialDelaySeconds is {delay}{unset} and the "
+                        f"startupProbe gives the app only {budget}s to start "
+                        "(initialDelaySeconds + failureThreshold x periodSeconds); allow "
+                        f"{MIN_START_SECONDS}s or more")
+        return problems, None
+    return problems, (f"the startupProbe guards the start ({budget}s), so liveness may begin "
+                      f"at {delay}s")

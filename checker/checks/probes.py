@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from ..model import Criterion, Failure
 from ..quantities import resolve_port
-from .common import APP, check_rolled_out_and_ready, container, deployment, fail_on, listing
+from .common import (APP, check_rolled_out_and_ready, container, deployment, fail_on, listing,
+                     liveness_problems)
 from .state import ClusterState
 
 LESSON = "lessons/06-probes.ipynb"
 PORT = 8080
 PODINFO_DEFAULT_PORT = 9898
 PATHS = {"livenessProbe": "/healthz", "readinessProbe": "/readyz"}
-MIN_FAILURE_THRESHOLD = 3
-MIN_INITIAL_DELAY = 10
-"""Seconds podinfo may need before it answers; a startupProbe may cover them instead."""
-# The API server's defaults, for fields a manifest leaves out.
-DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "failureThreshold": 3}
-
-
-def _setting(probe: dict, field: str) -> int:
-    value = probe.get(field)
-    return DEFAULTS[field] if value is None else value
 
 
 def _ports(app: dict) -> str:
@@ -87,37 +78,9 @@ def readiness_probe(state: ClusterState) -> None:
 
 def liveness_not_aggressive(state: ClusterState) -> str | None:
     app = container(deployment(state))
-    probe = app.get("livenessProbe")
-    if not probe:
+    if not app.get("livenessProbe"):
         raise Failure(f"container {APP} has no livenessProbe to judge")
-    problems = []
-    threshold = _setting(probe, "failureThreshold")
-    if threshold < MIN_FAILURE_THRESHOLD:
-        problems.append(f"livenessProbe.failureThreshold is {threshold}: a single slow answer "
-                        "(a pause, a busy moment) restarts a healthy container; use "
-                        f"{MIN_FAILURE_THRESHOLD} or more")
-    delay = _setting(probe, "initialDelaySeconds")
-    startup = app.get("startupProbe")
-    note = None
-    if delay < MIN_INITIAL_DELAY:
-        unset = "" if "initialDelaySeconds" in probe else " (not set, so 0)"
-        if not startup:
-            problems.append(f"livenessProbe.initialDelaySeconds is {delay}{unset}: the "
-                            "container is probed before the app has started and restarted "
-                            f"in a loop; use {MIN_INITIAL_DELAY} or more, or guard the start "
-                            "with a startupProbe")
-        else:
-            budget = (_setting(startup, "initialDelaySeconds")
-                      + _setting(startup, "failureThreshold") * _setting(startup,
-                                                                         "periodSeconds"))
-            if budget < MIN_INITIAL_DELAY:
-                problems.append(f"livenessProbe.initialDelaySeconds is {delay}{unset} and the "
-                                f"startupProbe gives the app only {budget}s to start "
-                                "(initialDelaySeconds + failureThreshold x periodSeconds); "
-                                f"allow {MIN_INITIAL_DELAY}s or more")
-            else:
-                note = (f"the startupProbe guards the start ({budget}s), so liveness may "
-                        f"begin at {delay}s")
+    problems, note = liveness_problems(app)
     fail_on(problems, f"container {APP}")
     return note
 

@@ -88,8 +88,9 @@ VARIANTS = {
                             "is 9797), expected 8080"], ()),
     "liveness initialDelaySeconds left out": (
         lambda d: liveness(d).pop("initialDelaySeconds"),
-        "liveness-not-aggressive", ["livenessProbe.initialDelaySeconds is 0 (not set, so 0): "
-                                    "the container is probed before the app has started"], ()),
+        "liveness-not-aggressive", ["livenessProbe.initialDelaySeconds is 0 (not set, so 0) "
+                                    "and no startupProbe guards it: the container is probed "
+                                    "before the app has started"], ()),
     "startupProbe too short to guard": (
         _short_startup, "liveness-not-aggressive",
         ["the startupProbe gives the app only 4s to start"], ()),

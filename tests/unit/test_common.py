@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from checker.audit import find_pitfalls
-from checker.checks import common, secrets
+from checker.checks import common, probes, secrets
 from checker.model import Failure
 
 from .fakes import FakeState, container, workload
@@ -221,3 +221,41 @@ def test_the_secrets_check_and_the_audit_judge_an_env_value_alike(name, value, f
         check_flags = True
     audit_flags = any(f.rule == "literal-password-env" for f in find_pitfalls(state))
     assert (check_flags, audit_flags) == (flagged, flagged)
+
+
+# --- an aggressive liveness probe: one verdict for the probes check and the audit ---------
+
+HTTP = {"httpGet": {"path": "/healthz", "port": 8080}}
+
+
+@pytest.mark.parametrize("liveness, startup, fragment", [
+    ({"initialDelaySeconds": 15, "failureThreshold": 3}, None, None),
+    ({"initialDelaySeconds": 15, "failureThreshold": 1}, None, "failureThreshold is 1"),
+    ({"initialDelaySeconds": 2}, None, "initialDelaySeconds is 2 and no startupProbe"),
+    ({}, None, "initialDelaySeconds is 0 (not set, so 0) and no startupProbe guards it"),
+    ({"initialDelaySeconds": 0}, {"periodSeconds": 5, "failureThreshold": 12}, None),
+    ({"initialDelaySeconds": 0}, {}, None),      # the defaults: 3 x 10 s
+    # The audit used to accept any startupProbe; this one gives the app 4 s to start.
+    ({"initialDelaySeconds": 0}, {"periodSeconds": 2, "failureThreshold": 2},
+     "the startupProbe gives the app only 4s to start"),
+])
+def test_the_probes_check_and_the_audit_judge_a_liveness_probe_alike(liveness, startup,
+                                                                      fragment):
+    fields = {"livenessProbe": {**HTTP, **liveness}}
+    if startup is not None:
+        fields["startupProbe"] = {**HTTP, **startup}
+    state = FakeState(deployment=[workload(containers=[container(**fields)])])
+    try:
+        note = probes.liveness_not_aggressive(state)
+        check_says = None
+    except Failure as failure:
+        note, check_says = None, failure.message
+    audit_says = [f.message for f in find_pitfalls(state)
+                  if f.rule == "aggressive-liveness-probe"]
+    if fragment is None:
+        assert check_says is None and audit_says == []
+    else:
+        assert check_says == f"container api-server: {audit_says[0]}"
+        assert fragment in audit_says[0]
+    if startup is not None and fragment is None:
+        assert note.startswith("the startupProbe guards the start")
