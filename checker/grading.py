@@ -14,7 +14,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 from . import exercises
 from .checks.state import ClusterState
@@ -59,13 +59,24 @@ def _spellings(secret: str | bytes) -> set[str]:
     return {form for form in forms if form}
 
 
-def run_criteria(criteria: Iterable[Criterion], context: Any,
+@runtime_checkable
+class SecretSource(Protocol):
+    """A context that can say which secret values it has read (the state view does)."""
+
+    def secret_values(self) -> Iterable[str | bytes]:
+        """Every secret value read so far."""
+        ...
+
+
+def run_criteria(criteria: Iterable[Criterion], context: object,
                  secrets: Iterable[str | bytes] | None = None) -> tuple[Result, ...]:
     """Run each criterion against `context` and return its results, secrets masked.
 
-    The values masked are `secrets` plus whatever `context.secret_values()` returns, asked
-    after the checks ran so that secrets the context read during them are included. If that
-    call fails, messages are withheld rather than risk printing a secret.
+    `context` is what the checks read (the state view, or a test's stand-in); the runner
+    itself asks nothing of it but, when it is a `SecretSource`, its secret values. The values
+    masked are `secrets` plus those, asked after the checks ran so that secrets the context
+    read during them are included. If that call fails, messages are withheld rather than risk
+    printing a secret.
     """
     criteria = tuple(criteria)
     ids = [criterion.id for criterion in criteria]
@@ -75,10 +86,9 @@ def run_criteria(criteria: Iterable[Criterion], context: Any,
     outcomes = [_outcome(criterion, context) for criterion in criteria]
     known = set(secrets or ())
     withheld = None
-    source = getattr(context, "secret_values", None)
-    if callable(source):
+    if isinstance(context, SecretSource) and callable(context.secret_values):
         try:
-            known.update(source())
+            known.update(context.secret_values())
         except _ABORTS:
             raise
         except Exception as error:
@@ -91,7 +101,7 @@ def run_criteria(criteria: Iterable[Criterion], context: Any,
         for criterion, (passed, message) in zip(criteria, outcomes))
 
 
-def _outcome(criterion: Criterion, context: Any) -> tuple[bool, str]:
+def _outcome(criterion: Criterion, context: object) -> tuple[bool, str]:
     """Whether the criterion passed, and its message (the note on pass)."""
     try:
         note = criterion.check(context)

@@ -3,19 +3,56 @@ the cells that need real containers.
 
 Deliberately free of the `kubernetes` client: a notebook cell calls kubectl anyway, and this
 module must import in a blink even before the checker's reading layer is loaded.
+
+The contract, typed: `classify` reads a `NodeList` (what `kubectl get nodes -o json` prints,
+as far as it looks) and names a `Backend`; the skip helpers ask a `BackendProbe` (by default
+`backend`, which asks kubectl) and print why they skip.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+from typing import Final, Literal, Protocol, TypedDict
 
 from .backends.base import kubectl_binary
 
-SANDBOX, KIND, OTHER = "sandbox", "kind", "other"
+Backend = Literal["sandbox", "kind", "other"]
+"""Which kind of cluster answers: the course's sandbox, kind, or any other."""
+
+SANDBOX: Final = "sandbox"
+KIND: Final = "kind"
+OTHER: Final = "other"
 
 
-def classify(node_list: dict) -> str:
+class NodeMetadata(TypedDict, total=False):
+    labels: dict[str, str] | None
+    """The sandbox's nodes carry type=kwok."""
+
+
+class NodeSpec(TypedDict, total=False):
+    providerID: str
+    """kind's nodes have kind://docker/CLUSTER/NODE."""
+
+
+class Node(TypedDict, total=False):
+    metadata: NodeMetadata
+    spec: NodeSpec | None
+
+
+class NodeList(TypedDict, total=False):
+    """The parts of `kubectl get nodes -o json` that tell the backends apart."""
+
+    items: list[Node] | None
+
+
+class BackendProbe(Protocol):
+    """Something that says which backend runs the cluster the current context reaches."""
+
+    def __call__(self) -> Backend: ...
+
+
+def classify(node_list: NodeList) -> Backend:
     """The backend a `kubectl get nodes -o json` answer belongs to.
 
     "sandbox" when every node carries the label type=kwok (simulated by kwok: no container
@@ -36,7 +73,7 @@ def skip_message(reason: str, where: str = "the sandbox") -> str:
     return f"skipped on {where}: {reason.strip()}"
 
 
-def backend(kubectl: str | None = None, timeout: float = 20) -> str:
+def backend(kubectl: str | None = None, timeout: float = 20) -> Backend:
     """"sandbox", "kind" or "other": the backend of the cluster the current context reaches.
 
     Raises RuntimeError, with what to run, when kubectl cannot list the nodes.
@@ -54,25 +91,26 @@ def backend(kubectl: str | None = None, timeout: float = 20) -> str:
     return classify(json.loads(done.stdout))
 
 
-def only_on_kind(reason: str) -> bool:
+def only_on_kind(reason: str, probe: BackendProbe | None = None) -> bool:
     """True where containers really run (kind or another real cluster).
 
     On the sandbox, print "skipped on the sandbox: <reason>" and return False, so a cell
-    reads `if only_on_kind("why"): ...` and never skips in silence.
+    reads `if only_on_kind("why"): ...` and never skips in silence. `probe` says which
+    backend runs (default: `backend`, asking kubectl).
     """
-    if backend() == SANDBOX:
+    if (probe or backend)() == SANDBOX:
         print(skip_message(reason))
         return False
     return True
 
 
-def only_on_sandbox(reason: str) -> bool:
+def only_on_sandbox(reason: str, probe: BackendProbe | None = None) -> bool:
     """True on the sandbox; elsewhere print "skipped on <backend>: <reason>" and return False.
 
     For the cells that pull the sandbox's switches (labels and annotations its simulated
-    kubelet obeys), which a real kubelet ignores.
+    kubelet obeys), which a real kubelet ignores. `probe` as for `only_on_kind`.
     """
-    name = backend()
+    name = (probe or backend)()
     if name != SANDBOX:
         print(skip_message(reason, "kind" if name == KIND else "this cluster"))
         return False

@@ -13,7 +13,7 @@ from checker import exercises
 from checker.checks.state import ClusterState
 from checker.cluster import KINDS
 from checker.errors import AccessDenied, ClusterUnreachable
-from checker.grading import MASK, poll, redact, run_criteria
+from checker.grading import MASK, SecretSource, poll, redact, run_criteria
 from checker.model import Criterion, Failure, Result
 from checker.report import Report
 
@@ -150,10 +150,6 @@ class RefusingReader:
         found = self._read("get", kind, namespace, name)
         return found[0] if found else None
 
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
-             field_selector: str | None = None) -> list[dict]:
-        return self._read("list", kind, namespace)
-
     def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
               namespace: str | None = None) -> bool:
         self.reads.append(("create", "subjectaccessreview"))
@@ -161,6 +157,10 @@ class RefusingReader:
             raise AccessDenied("create", "subjectaccessreviews.authorization.k8s.io",
                                context=self.context)
         return verb != "list" and namespace == "production"
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        return self._read("list", kind, namespace)
 
 
 def _api_server_with_secret_refs() -> dict[str, list[dict]]:
@@ -242,6 +242,19 @@ def test_duplicate_ids_are_refused_before_anything_runs() -> None:
 def test_a_context_without_secret_values_is_fine() -> None:
     (result,) = run_criteria([criterion("a", fails)], object())
     assert result.message == "data.LOG_LEVEL is 'INFO', expected 'info'"
+
+
+def test_a_context_whose_secret_values_is_no_method_is_not_asked() -> None:
+    class Listed:
+        secret_values = [SECRET]   # not a SecretSource's method: the runner ignores it
+
+    (result,) = run_criteria([criterion("a", lambda c: f"saw {SECRET}")], Listed())
+    assert result.passed and result.message == f"saw {SECRET}"
+
+
+def test_the_state_view_is_the_secret_source_the_runner_asks() -> None:
+    assert isinstance(ClusterState(RefusingReader({}), "production"), SecretSource)
+    assert not isinstance(object(), SecretSource)
 
 
 # --- redaction -----------------------------------------------------------------------

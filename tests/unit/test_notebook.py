@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import pytest
 
@@ -78,6 +79,38 @@ def test_only_on_sandbox_is_the_mirror_image(monkeypatch, capsys) -> None:
     monkeypatch.setattr(notebook, "backend", lambda: "other")
     assert notebook.only_on_sandbox("a switch") is False
     assert capsys.readouterr().out == "skipped on this cluster: a switch\n"
+
+
+def test_a_probe_given_is_asked_instead_of_kubectl(monkeypatch, capsys) -> None:
+    def kubectl_must_not_run() -> str:
+        raise AssertionError("the default probe ran although one was given")
+
+    monkeypatch.setattr(notebook, "backend", kubectl_must_not_run)
+    asked: list[str] = []
+
+    def on(name: notebook.Backend) -> notebook.BackendProbe:
+        def probe() -> notebook.Backend:
+            asked.append(name)
+            return name
+        return probe
+
+    assert notebook.only_on_kind("no logs", probe=on("sandbox")) is False
+    assert notebook.only_on_kind("no logs", probe=on("kind")) is True
+    assert notebook.only_on_sandbox("a switch", probe=on("sandbox")) is True
+    assert notebook.only_on_sandbox("a switch", probe=on("other")) is False
+    assert asked == ["sandbox", "kind", "sandbox", "other"]
+    assert capsys.readouterr().out == ("skipped on the sandbox: no logs\n"
+                                       "skipped on this cluster: a switch\n")
+
+
+def test_the_contract_is_typed_and_its_names_agree() -> None:
+    assert set(get_args(notebook.Backend)) == {notebook.SANDBOX, notebook.KIND, notebook.OTHER}
+    for helper in (notebook.only_on_kind, notebook.only_on_sandbox):
+        hints = get_type_hints(helper)
+        assert hints["probe"] == notebook.BackendProbe | None and hints["return"] is bool
+    assert get_type_hints(notebook.classify) == {"node_list": notebook.NodeList,
+                                                 "return": notebook.Backend}
+    assert get_type_hints(notebook.backend)["return"] == notebook.Backend
 
 
 def test_does_not_import_the_kubernetes_client() -> None:
