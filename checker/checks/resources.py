@@ -100,8 +100,14 @@ def _plain(amount: Decimal) -> str:
 
 
 def pods_carry_them(state: ClusterState) -> None:
-    workload = check_rolled_out_and_ready(state)
+    workload = deployment(state)
     want_requests, want_limits = _resources(container(workload))
+    if not want_requests and not want_limits:
+        # Else every pod would "carry" the nothing it asks for, and the criterion pass.
+        raise Failure(f"container {APP} of Deployment {APP} sets no resources (neither "
+                      "resources.requests nor resources.limits), so its pods carry none of "
+                      "the task's; set them first (resources-set)")
+    check_rolled_out_and_ready(state)
     stale = []
     for pod in deployment_pods(state, workload):
         item = next((c for c in pod["spec"].get("containers") or [] if c.get("name") == APP),

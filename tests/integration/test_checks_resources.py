@@ -67,6 +67,11 @@ VARIANTS = {
         lambda d: resources(d)["requests"].update(memory="128m"),
         "resources-values", ["resources.requests.memory is '128m' (0.128 bytes: a lower-case "
                              "m means milli, a thousandth; memory takes Mi)"], ()),
+    "no resources at all": (
+        lambda d: app_container(d).pop("resources"),
+        "resources-rolled-out", ["container api-server of Deployment api-server sets no "
+                                 "resources (neither resources.requests nor resources.limits)"],
+        {"resources-set", "resources-values"}),
     "another cpu amount": (
         lambda d: resources(d)["limits"].update(cpu="1"),
         "resources-values", ["resources.limits.cpu is '1' (1 core), expected 500m (0.5 "
