@@ -1,8 +1,10 @@
 """The kind backend, without Docker: what it would write and which commands it would issue.
 
 kind cannot run on this project's machines, so these tests drive `Kind` with a recording
-fake runner that answers `docker info`, `kind get clusters`, `kind create cluster` and
-kubectl, and assert on the config file and the commands.
+fake runner that answers `docker info`, `kind version`, `kind get clusters`, `kind create
+cluster` and kubectl, and assert on the config file and the commands. What the controller
+patch does to the upstream Deployment, and ingress-nginx's overlap rule, are tested in
+test_kind_ingress.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 import yaml
 
 from checker.backends import _proc, kind as kind_module
-from checker.backends.kind import Kind, kind_config
+from checker.backends.kind import (CONTROLLER_PATCH, UP_BUDGET, Kind, kind_config,
+                                   kind_version_verdict)
 from checker.backends.versions import load
 from checker.errors import DockerUnavailable, PortInUse, StartFailed
 
@@ -29,7 +32,14 @@ class FakeRunner:
 
     def __init__(self, *, docker_ok: bool = True, clusters: str = "",
                  create_code: int = 0, create_stderr: str = "",
-                 metrics_args: str = METRICS_ARGS_WITHOUT, failing_kubectl: str = ""):
+                 metrics_args: str = METRICS_ARGS_WITHOUT, failing_kubectl: str = "",
+                 kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
+                 ca_bundles: tuple[str, ...] = ("LS0tLS1CRUdJTg==",),
+                 controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane"):
+        self.kind_version = kind_version
+        self.ca_bundles = list(ca_bundles)
+        self.controller_pods = controller_pods or {"items": []}
+        self.mapped_nodes = mapped_nodes
         self.docker_ok = docker_ok
         self.clusters = clusters
         self.create_code = create_code
@@ -47,6 +57,8 @@ class FakeRunner:
                                 "29.1.0\n" if self.docker_ok else "",
                                 "" if self.docker_ok else
                                 "Cannot connect to the Docker daemon at unix:///var/run/docker.sock")
+        if args[:2] == ("kind", "version"):
+            return _proc.Result(args, 0, self.kind_version + "\n", "")
         if args[:3] == ("kind", "get", "clusters"):
             return _proc.Result(args, 0, self.clusters, "")
         if args[:3] == ("kind", "create", "cluster"):
@@ -61,6 +73,26 @@ class FakeRunner:
                 return _proc.Result(args, 1, "", "error: timed out waiting for the condition")
             if rest[:3] == ("get", "deployment", "metrics-server"):
                 return _proc.Result(args, 0, self.metrics_args, "")
+            if rest[:2] == ("get", "validatingwebhookconfiguration"):
+                # The webhook's caBundle, one answer per poll; the last one repeats.
+                bundle = self.ca_bundles.pop(0) if len(self.ca_bundles) > 1 else self.ca_bundles[0]
+                return _proc.Result(args, 0, bundle, "")
+            if rest[:2] == ("get", "--raw"):
+                return _proc.Result(args, 0, "ok", "")
+            if rest[:1] == ("version",):
+                return _proc.Result(args, 0, json.dumps(
+                    {"serverVersion": {"gitVersion": "v1.36.1"}}), "")
+            if rest[:2] == ("get", "nodes") and "-l" in rest:
+                return _proc.Result(args, 0, self.mapped_nodes, "")
+            if rest[:2] == ("get", "nodes"):
+                return _proc.Result(args, 0, json.dumps({"items": [
+                    {"metadata": {"name": n, "labels": {}}, "status": {"conditions": [
+                        {"type": "Ready", "status": "True"}]}}
+                    for n in ("rwk-control-plane", "rwk-worker", "rwk-worker2")]}), "")
+            if rest[:2] == ("get", "apiservice"):
+                return _proc.Result(args, 0, "True", "")
+            if rest[:2] == ("get", "pods"):
+                return _proc.Result(args, 0, json.dumps(self.controller_pods), "")
             if rest[:2] == ("get", "namespaces"):
                 names = ["default", "kube-system", "ingress-nginx", "local-path-storage",
                          "lesson-pods"]
@@ -200,10 +232,9 @@ def test_all_kubectl_calls_use_the_kind_context():
 def test_metrics_server_is_patched_with_insecure_tls_when_its_args_lack_it():
     runner = FakeRunner(metrics_args=METRICS_ARGS_WITHOUT)
     _up(runner)
-    patches = [c for c in runner.kubectl_calls() if c[0] == "patch"]
+    patches = [c for c in runner.kubectl_calls() if c[:3] == ("patch", "deployment", "metrics-server")]
     assert len(patches) == 1
     patch = patches[0]
-    assert patch[1:3] == ("deployment", "metrics-server")
     assert patch[patch.index("-n") + 1] == "kube-system"
     assert "--type=json" in patch
     ops = json.loads(patch[patch.index("-p") + 1])
@@ -213,35 +244,106 @@ def test_metrics_server_is_patched_with_insecure_tls_when_its_args_lack_it():
     calls = runner.kubectl_calls()
     apply_metrics = next(i for i, c in enumerate(calls)
                          if c[0] == "apply" and "metrics-server" in c[c.index("-f") + 1])
-    assert apply_metrics < runner.index_of("patch") < runner.index_of("rollout", "status")
+    assert apply_metrics < calls.index(patch) < runner.index_of("rollout", "status")
 
 
 def test_metrics_server_is_not_patched_when_insecure_tls_is_already_there():
     runner = FakeRunner(metrics_args=METRICS_ARGS_WITH)
     _up(runner)
-    assert [c for c in runner.kubectl_calls() if c[0] == "patch"] == []
+    assert [c for c in runner.kubectl_calls() if c[:3] == ("patch", "deployment", "metrics-server")] == []
 
 
-def test_waits_for_ingress_controller_and_metrics_server_rollout():
+def test_the_controller_is_pinned_to_the_mapped_node_by_a_strategic_patch():
     runner = FakeRunner()
     _up(runner)
     calls = runner.kubectl_calls()
-    waits = [c for c in calls if c[0] == "wait"]
-    assert len(waits) == 1
-    wait = waits[0]
-    assert wait[wait.index("--namespace") + 1] == "ingress-nginx"
-    assert "--for=condition=ready" in wait
-    assert "pod" in wait
-    assert "--selector=app.kubernetes.io/component=controller" in wait
-    assert any(a.startswith("--timeout=") for a in wait)
+    patches = [c for c in calls if c[:3] == ("patch", "deployment", "ingress-nginx-controller")]
+    assert len(patches) == 1, calls
+    patch = patches[0]
+    assert patch[patch.index("-n") + 1] == "ingress-nginx"
+    assert "--type=strategic" in patch
+    body = json.loads(patch[patch.index("-p") + 1])
+    assert body == CONTROLLER_PATCH
+    pod = body["spec"]["template"]["spec"]
+    # The label the config gives the control-plane node, the one with host ports 80/443.
+    control_plane = kind_config("rwk")["nodes"][0]
+    assert pod["nodeSelector"] == control_plane["labels"] == {"ingress-ready": "true"}
+    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+            "effect": "NoSchedule"} in pod["tolerations"]
+    # Patched after the manifest is applied, and before its rollout is waited for.
+    apply_ingress = next(i for i, c in enumerate(calls)
+                         if c[0] == "apply" and "ingress-nginx" in c[c.index("-f") + 1])
+    assert apply_ingress < calls.index(patch) < runner.index_of(
+        "rollout", "status", "deployment/ingress-nginx-controller")
+
+
+def test_waits_for_both_rollouts_never_for_pods_by_selector():
+    runner = FakeRunner()
+    _up(runner)
+    calls = runner.kubectl_calls()
+    # `kubectl wait pod --selector` exits at once while no pod exists yet (kubernetes#65868).
+    assert [c for c in calls if c[0] == "wait"] == []
     rollouts = [c for c in calls if c[:2] == ("rollout", "status")]
-    assert len(rollouts) == 1
-    assert "deployment/metrics-server" in rollouts[0]
-    assert rollouts[0][rollouts[0].index("-n") + 1] == "kube-system"
-    # Waits come after both manifests are applied.
-    last_apply = max(i for i, c in enumerate(calls) if c[0] == "apply")
-    assert runner.index_of("wait") > last_apply
-    assert runner.index_of("rollout", "status") > last_apply
+    assert [r[2] for r in rollouts] == ["deployment/ingress-nginx-controller",
+                                        "deployment/metrics-server"]
+    assert [r[r.index("-n") + 1] for r in rollouts] == ["ingress-nginx", "kube-system"]
+    for rollout in rollouts:
+        timeout = next(a for a in rollout if a.startswith("--timeout="))
+        assert 0 < int(timeout.removeprefix("--timeout=").removesuffix("s")) <= UP_BUDGET
+    # Waits come after both manifests are applied and both patches are made.
+    last_change = max(i for i, c in enumerate(calls) if c[0] in ("apply", "patch"))
+    assert calls.index(rollouts[0]) > last_change
+
+
+def test_waits_until_the_webhook_has_its_certificate():
+    naps: list[float] = []
+    runner = FakeRunner(ca_bundles=("", "", "LS0tLS1CRUdJTg=="))
+    Kind(runner=runner, sleep=naps.append).up(lambda line: None)
+    polls = [c for c in runner.kubectl_calls() if c[:2] == ("get", "validatingwebhookconfiguration")]
+    assert len(polls) == 3
+    assert polls[0][2] == "ingress-nginx-admission"
+    assert "jsonpath={.webhooks[0].clientConfig.caBundle}" in polls[0]
+    assert naps == [2, 2]
+    # After the controller's rollout: the webhook is served by the controller pod.
+    assert runner.index_of("get", "validatingwebhookconfiguration") > runner.index_of(
+        "rollout", "status", "deployment/ingress-nginx-controller")
+
+
+def test_a_webhook_that_never_gets_its_certificate_stops_up_naming_it():
+    now = [0.0]
+    runner = FakeRunner(ca_bundles=("",))
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with pytest.raises(StartFailed, match="caBundle") as caught:
+        Kind(runner=runner, clock=lambda: now[0], sleep=sleep).up(lambda line: None)
+    assert "ingress-nginx-admission" in str(caught.value)
+    assert now[0] <= UP_BUDGET
+
+
+def test_up_stops_when_its_budget_is_spent_naming_the_step():
+    # A clock on which each command takes 200 s: the budget runs out part way.
+    now = [0.0]
+    runner = FakeRunner()
+    counting = lambda args, **kw: (now.__setitem__(0, now[0] + 200), runner(args, **kw))[1]
+    with pytest.raises(StartFailed, match=r"ran out of its 900 s before it could") as caught:
+        Kind(runner=counting, clock=lambda: now[0]).up(lambda line: None)
+    assert "rwk up` again" in str(caught.value)
+
+
+def test_every_step_is_bounded_by_what_is_left_of_the_budget():
+    seen: list[float] = []
+    runner = FakeRunner()
+
+    def recording(args, env=None, input=None, timeout=None):
+        seen.append(timeout)
+        return runner(args, env=env, input=input, timeout=timeout)
+
+    Kind(runner=recording).up(lambda line: None)
+    assert seen and all(t is not None and t <= UP_BUDGET + 20 for t in seen)
+    (create,) = runner.kind_calls("create")
+    assert seen[runner.calls.index(create)] == 600
 
 
 def test_a_failed_wait_raises_start_failed_naming_it():
@@ -249,6 +351,81 @@ def test_a_failed_wait_raises_start_failed_naming_it():
     with pytest.raises(StartFailed, match="wait for metrics-server") as caught:
         _up(runner)
     assert "timed out waiting for the condition" in str(caught.value)
+
+
+def test_the_pinned_kind_version_is_checked_before_creating():
+    runner = FakeRunner()
+    _up(runner)
+    assert runner.calls.index(("kind", "version")) < runner.calls.index(runner.kind_calls("create")[0])
+
+
+def test_an_older_kind_is_refused_before_creating_with_the_pinned_release_link():
+    runner = FakeRunner(kind_version="kind v0.20.0 go1.20.4 linux/amd64")
+    with pytest.raises(DockerUnavailable) as caught:
+        _up(runner)
+    message = str(caught.value)
+    assert "kind v0.20.0 is older than the pinned" in message
+    assert f"releases/tag/v{V.kind}" in message
+    assert "--backend sandbox" in message
+    assert runner.kind_calls("create") == []
+
+
+def test_a_newer_kind_creates_with_a_warning():
+    major, minor, patch = map(int, V.kind.split("."))
+    said = _up(runner := FakeRunner(kind_version=f"kind v{major}.{minor + 1}.0 go1.26 linux/arm64"))
+    assert len(runner.kind_calls("create")) == 1
+    assert any(line.startswith("warning: ") and "newer than the pinned" in line for line in said)
+
+
+def test_an_existing_cluster_with_an_older_kind_is_only_warned_about():
+    said = _up(runner := FakeRunner(clusters="rwk\n", kind_version="kind v0.20.0 go1.20"))
+    assert runner.kind_calls("create") == []
+    assert any(line.startswith("warning: ") for line in said)
+
+
+@pytest.mark.parametrize("output, verdict", [
+    (f"kind v{V.kind} go1.25.3 linux/amd64", "ok"),
+    ("kind v0.31.9 go1.25.3 linux/amd64", "refuse"),
+    ("kind v0.33.0 go1.26.0 darwin/arm64", "warn"),
+    ("kind v1.0.0-alpha go1.26.0 darwin/arm64", "warn"),
+    ("command not found", "refuse"),
+])
+def test_kind_version_verdicts(output, verdict):
+    assert kind_version_verdict(output, "0.32.0")[0] == verdict
+
+
+# --- status -----------------------------------------------------------------------------------
+
+def _controller_pod(node: str, ready: bool = True) -> dict:
+    return {"metadata": {"name": "ingress-nginx-controller-7d9f-abcde"},
+            "spec": {"nodeName": node},
+            "status": {"conditions": [{"type": "Ready", "status": str(ready)}]}}
+
+
+def test_status_says_the_controller_runs_on_the_mapped_node():
+    runner = FakeRunner(controller_pods={"items": [_controller_pod("rwk-control-plane")]})
+    status = Kind(runner=runner).status()
+    (controller,) = [c for c in status.components if c.name == "ingress controller"]
+    assert controller.healthy
+    assert "on rwk-control-plane, the node with host ports 80/443" in controller.detail
+    assert "ingress controller  (on rwk-control-plane" in status.render()
+    assert status.healthy
+
+
+def test_status_fails_when_the_controller_runs_on_a_worker():
+    runner = FakeRunner(controller_pods={"items": [_controller_pod("rwk-worker2")]})
+    status = Kind(runner=runner).status()
+    (controller,) = [c for c in status.components if c.name == "ingress controller"]
+    assert not controller.healthy
+    assert "on rwk-worker2, NOT the node with host ports 80/443 (rwk-control-plane)" in controller.detail
+    assert not status.healthy
+    assert "FAIL  ingress controller" in status.render()
+
+
+def test_status_fails_without_a_controller_pod():
+    status = Kind(runner=FakeRunner()).status()
+    (controller,) = [c for c in status.components if c.name == "ingress controller"]
+    assert not controller.healthy and "no controller pod" in controller.detail
 
 
 def test_up_reports_the_kubernetes_version_of_the_node_image():
