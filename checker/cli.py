@@ -78,8 +78,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _reading_options() -> argparse.ArgumentParser:
+    """The options of every command that reads a namespace of a cluster (check, audit):
+    where to read (EXERCISES.md's target) and how to print what was found."""
+    reading = argparse.ArgumentParser(add_help=False)
+    target = reading.add_argument_group("target")
+    target.add_argument("-n", "--namespace", help="namespace to read (default: production)")
+    target.add_argument("--context", help="kube context (default: the current one)")
+    target.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
+                        "~/.kube/config)")
+    reading.add_argument("--output", choices=("text", "json"), default="text")
+    return reading
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `rwk` and its subcommands."""
+    reading = _reading_options()
     top = argparse.ArgumentParser(
         prog="rwk", description="Real-World Kubernetes: run the course's cluster and grade "
         "exercises against it.")
@@ -94,31 +108,23 @@ def parser() -> argparse.ArgumentParser:
                          "$RWK_BINARY_SOURCE or auto = download, else build with Go)")
     up.set_defaults(run=_cmd_up)
 
-    check = sub.add_parser("check", help="grade an exercise against the live cluster",
+    check = sub.add_parser("check", parents=[reading],
+                           help="grade an exercise against the live cluster",
                            description="Grade EXERCISE by reading the live cluster. Exit 0 "
                            "when every criterion passes, 1 when one fails, 2 on bad input, "
                            "3 when the cluster cannot be reached or refuses the credentials.")
     check.add_argument("exercise", metavar="EXERCISE",
                        help="namespaces, configmaps, secrets, ...")
-    check.add_argument("--namespace", help="namespace to grade (default: production)")
-    check.add_argument("--context", help="kube context (default: the current one)")
-    check.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
-                       "~/.kube/config)")
     check.add_argument("--wait", type=_seconds, default=0, metavar="SECONDS",
                        help="poll until every criterion passes or SECONDS pass")
-    check.add_argument("--output", choices=("text", "json"), default="text")
     check.set_defaults(run=_cmd_check)
 
-    audit = sub.add_parser("audit", help="find the common pitfalls in a namespace",
+    audit = sub.add_parser("audit", parents=[reading],
+                           help="find the common pitfalls in a namespace",
                            description="Read every workload in the namespace and report the "
                            "pitfalls lessons/10-pitfalls.ipynb teaches, each with its lesson. "
                            "Exit 0 when none is found, 1 when some are, 2 on bad input, 3 when "
                            "the cluster cannot be reached or refuses the credentials.")
-    audit.add_argument("--namespace", help="namespace to audit (default: production)")
-    audit.add_argument("--context", help="kube context (default: the current one)")
-    audit.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
-                       "~/.kube/config)")
-    audit.add_argument("--output", choices=("text", "json"), default="text")
     audit.set_defaults(run=_cmd_audit)
 
     fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "

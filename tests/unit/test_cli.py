@@ -161,3 +161,32 @@ def test_reset_prints_what_it_removed(capsys, monkeypatch):
     monkeypatch.setattr(backends, "current", lambda name=None, **o: FakeBackend())
     assert cli.main(["reset"]) == 0
     assert capsys.readouterr().out == "removed 1 namespace(s): lesson-1\n"
+
+
+# --- the commands that read a namespace ---------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["-n", "--namespace"])
+@pytest.mark.parametrize("argv", [["check", "configmaps"], ["audit"]], ids=["check", "audit"])
+def test_every_reading_command_takes_the_same_target_options(argv, flag):
+    args = cli.parser().parse_args([*argv, flag, "team-a", "--context", "ctx",
+                                    "--kubeconfig", "kc", "--output", "json"])
+    assert (args.namespace, args.context, args.kubeconfig, args.output) == (
+        "team-a", "ctx", "kc", "json")
+    defaults = cli.parser().parse_args(argv)
+    assert (defaults.namespace, defaults.context, defaults.kubeconfig, defaults.output) == (
+        None, None, None, "text")
+
+
+def test_audit_dash_n_reaches_the_audit(monkeypatch, capsys):
+    from checker import audit as audit_module
+
+    seen = {}
+
+    def fake_audit(namespace=None, context=None, kubeconfig=None):
+        seen["namespace"] = namespace
+        return audit_module.AuditReport(namespace=namespace, context=context, findings=())
+
+    monkeypatch.setattr(audit_module, "audit", fake_audit)
+    assert cli.main(["audit", "-n", "team-a"]) == 0
+    assert seen == {"namespace": "team-a"}
+    assert "audit: namespace team-a" in capsys.readouterr().out
