@@ -492,7 +492,9 @@ def liveness_problems(item: dict) -> tuple[list[str], str | None]:
     delay = probe_setting(probe, "initialDelaySeconds")
     if delay >= MIN_START_SECONDS:
         return problems, None
-    unset = "" if "initialDelaySeconds" in probe else " (not set, so 0)"
+    # The API server leaves a 0 out of what it serves, so a 0 written and a field left out
+    # read alike: say "the default", which is true of both.
+    unset = "" if "initialDelaySeconds" in probe else " (the default)"
     startup = item.get("startupProbe")
     if not startup:
         problems.append(f"livenessProbe.initialDelaySeconds is {delay}{unset} and no "

@@ -88,7 +88,7 @@ VARIANTS = {
                             "is 9797), expected 8080"], ()),
     "liveness initialDelaySeconds left out": (
         lambda d: liveness(d).pop("initialDelaySeconds"),
-        "liveness-not-aggressive", ["livenessProbe.initialDelaySeconds is 0 (not set, so 0) "
+        "liveness-not-aggressive", ["livenessProbe.initialDelaySeconds is 0 (the default) "
                                     "and no startupProbe guards it: the container is probed "
                                     "before the app has started"], ()),
     "startupProbe too short to guard": (

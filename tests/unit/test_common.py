@@ -232,7 +232,7 @@ HTTP = {"httpGet": {"path": "/healthz", "port": 8080}}
     ({"initialDelaySeconds": 15, "failureThreshold": 3}, None, None),
     ({"initialDelaySeconds": 15, "failureThreshold": 1}, None, "failureThreshold is 1"),
     ({"initialDelaySeconds": 2}, None, "initialDelaySeconds is 2 and no startupProbe"),
-    ({}, None, "initialDelaySeconds is 0 (not set, so 0) and no startupProbe guards it"),
+    ({}, None, "initialDelaySeconds is 0 (the default) and no startupProbe guards it"),
     ({"initialDelaySeconds": 0}, {"periodSeconds": 5, "failureThreshold": 12}, None),
     ({"initialDelaySeconds": 0}, {}, None),      # the defaults: 3 x 10 s
     # The audit used to accept any startupProbe; this one gives the app 4 s to start.
