@@ -20,10 +20,11 @@ echo "== sandbox binaries (cached in ${RWK_CACHE_DIR:-~/.cache/rwk}; built once)
 "$venv/bin/rwk" binaries
 
 echo "== tests"
-# Most integration tests wait on the cluster rather than compute, so test files run in
-# parallel workers, each with its own sandbox (RWK_TEST_WORKERS=0 runs them in one process).
-workers=${RWK_TEST_WORKERS:-3}
+# Most tests wait on the cluster rather than compute, so they run in parallel workers, each
+# with its own sandbox; a notebook's two passes, the solutions' chain and each test file stay
+# on one worker, longest first (tests/conftest.py). RWK_TEST_WORKERS=0: one process.
+workers=${RWK_TEST_WORKERS:-4}
 if [[ $workers != 0 ]]; then
-  set -- -n "$workers" --dist loadfile "$@"
+  set -- -n "$workers" --dist loadgroup --no-loadscope-reorder "$@"
 fi
-exec "$venv/bin/python" -m pytest "$@"
+exec "$venv/bin/python" -m pytest --durations=10 "$@"

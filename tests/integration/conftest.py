@@ -1,10 +1,9 @@
-"""A real sandbox cluster for the integration tests: started once per session, a fresh
-namespace per test, stopped at the end. Nothing has to be running before the tests."""
+"""Integration tests run against the real sandbox of their test process (`sandbox`, in
+tests/conftest.py), a fresh namespace per test. Nothing has to be running before the tests."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,22 +14,6 @@ from kubernetes import client, config
 from checker.backends.base import Kubectl
 from checker.backends.sandbox import Sandbox
 
-from ..sandboxes import fresh_sandbox
-
-PODINFO = "ghcr.io/stefanprodan/podinfo"
-
-
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A running sandbox named $RWK_TEST_SANDBOX (default rwk-test), with its own kubeconfig.
-
-    Under pytest-xdist each worker starts its own, named after the worker.
-    """
-    name = os.environ.get("RWK_TEST_SANDBOX", "rwk-test")
-    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
-        name = f"{name}-{worker}"
-    with fresh_sandbox(name, tmp_path_factory.mktemp("kube") / "config") as box:
-        yield box
 
 
 @pytest.fixture(scope="session")
@@ -77,45 +60,6 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str,
             return last
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-def deployment(name: str = "api-server", replicas: int = 3, tag: str = "6.7.0",
-               max_surge: int = 1, max_unavailable: int = 0, extra_spec: str = "") -> str:
-    """The course's api-server Deployment and Service (podinfo on 8080)."""
-    return f"""
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: {name}}}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {{maxSurge: {max_surge}, maxUnavailable: {max_unavailable}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-      - name: {name}
-        image: {PODINFO}:{tag}
-        args: ["--port=8080"]
-        ports: [{{name: http, containerPort: 8080}}]
-        resources:
-          requests: {{cpu: 100m, memory: 128Mi}}
-          limits: {{cpu: 500m, memory: 512Mi}}
-{extra_spec}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-spec:
-  selector: {{app: {name}}}
-  ports: [{{port: 80, targetPort: 8080}}]
-"""
 
 
 def rolled_out(kubectl: Kubectl, namespace: str, name: str = "api-server") -> bool:

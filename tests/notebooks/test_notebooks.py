@@ -1,7 +1,12 @@
-"""Every lesson, exercise and solution notebook runs top to bottom on a fresh sandbox, and
-then once more on the same cluster (DESIGN.md: notebooks are idempotent; STYLE 12: examples
-are tests). nbval executes them in a subprocess whose kernels inherit the sandbox's
-kubeconfig; after each pass the reference solutions must have made their exercises pass.
+"""Every lesson, exercise and solution notebook runs top to bottom, and then a second time on
+the state the first run left (DESIGN.md: notebooks are idempotent; STYLE 12: examples are
+tests); after each pass of the solutions, `rwk check` passes for every exercise.
+
+One test per notebook and pass, so pytest-xdist spreads them over its workers, each with its
+own sandbox (tests/conftest.py). Each lesson and exercise runs in a namespace of its own; the
+solutions build on one another, so they run in course order in one namespace, as one group.
+papermill writes the parameterised copy (NAMESPACE injected after the `parameters` cell) and
+nbval executes it: nbval is the gate that fails on a cell error.
 """
 
 from __future__ import annotations
@@ -10,49 +15,92 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import papermill
 import pytest
 
 from checker.backends.binaries import cached_path
 from checker.backends.sandbox import Sandbox
 from checker.backends.versions import load
 
-from ..sandboxes import fresh_sandbox
-
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
-SANDBOX_NAME = os.environ.get("RWK_NBVAL_SANDBOX", "rwk-nbval")
-"""Our own sandbox; another name lets two engineers run this suite on one machine at once."""
-EXERCISES = ("namespaces", "configmaps", "secrets", "ingress", "resources", "probes", "autoscaling",
-             "rolling-updates", "storage", "disruptions", "capstone")
-"""The exercises whose solution notebooks exist; each must pass after the solutions ran."""
+PASSES = ("first", "second")
+SOLUTIONS_NAMESPACE = "nb-solutions"
+CELL_TIMEOUT = 300
+NOTEBOOK_TIMEOUT = 900
+
+COSTS = {"lessons/05-resources": 60, "lessons/06-probes": 60, "lessons/07-autoscaling": 130,
+         "lessons/08-rolling-updates": 60, "lessons/09-storage": 40, "lessons/10-pitfalls": 80,
+         "lessons/11-capstone": 40}
+"""Rough seconds of one run, where it is well above the 20 s default: longest groups first."""
 
 
-def notebooks() -> list[Path]:
-    """In running order: exercises first (they must not fail unfilled, on a fresh cluster),
-    then the solutions (which build on one another in `production`), then the lessons
-    (each in its own namespace)."""
-    return [path for folder in ("exercises", "solutions", "lessons")
-            for path in sorted((ROOT / folder).glob("[0-9][0-9]-*.ipynb"))]
+@dataclass(frozen=True)
+class NotebookRun:
+    """One pass of one notebook."""
+    notebook: Path
+    """Relative to the repository, e.g. lessons/08-rolling-updates.ipynb."""
+    namespace: str
+    """Injected as the notebook's NAMESPACE parameter."""
+    attempt: str
+    """"first" or "second": the second runs on the state the first left."""
+    group: str
+    """Runs of one group go to one worker, in order."""
+
+    @property
+    def cost(self) -> float:
+        return COSTS.get(str(self.notebook.with_suffix("")), 20)
+
+    def __str__(self) -> str:
+        return f"{self.notebook}-{self.attempt}-run"
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A private sandbox for the notebooks, with its own kubeconfig file."""
-    with fresh_sandbox(SANDBOX_NAME, tmp_path_factory.mktemp("kube") / "config") as box:
-        yield box
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """`rwk check` of one exercise, in the solutions' namespace, after a pass of them: every
+    solution notebook (NN-name.ipynb) must make its exercise (name) pass."""
+    exercise: str
+    attempt: str
+    group: str = "solutions"
+    cost: float = 1
+
+    def __str__(self) -> str:
+        return f"rwk-check-{self.exercise}-after-{self.attempt}-run"
 
 
-@pytest.fixture(scope="module")
+def _notebooks(folder: str) -> list[Path]:
+    return sorted(path.relative_to(ROOT) for path in (ROOT / folder).glob("[0-9][0-9]-*.ipynb"))
+
+
+def steps() -> list[NotebookRun | ReferenceCheck]:
+    """Everything the suite runs, in order within each group."""
+    found: list[NotebookRun | ReferenceCheck] = []
+    for attempt in PASSES:
+        found += [NotebookRun(path, SOLUTIONS_NAMESPACE, attempt, "solutions")
+                  for path in _notebooks("solutions")]
+        found += [ReferenceCheck(path.stem[3:], attempt) for path in _notebooks("solutions")]
+    for folder, prefix in (("lessons", "nb-lesson"), ("exercises", "nb-exercise")):
+        for path in _notebooks(folder):
+            number = path.name[:2]
+            found += [NotebookRun(path, f"{prefix}-{number}", attempt, f"{folder}/{number}")
+                      for attempt in PASSES]
+    return found
+
+
+STEPS = steps()
+
+
+@pytest.fixture(scope="session")
 def env(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment the notebooks' kernels and shell cells run in.
 
-    KUBECONFIG points at the sandbox; RWK_SANDBOX_NAME makes `rwk up` and `rwk status` in
-    00-setup find this sandbox, not a learner's; kubectl is the sandbox's own build, whose
-    version matches the server, ahead of any other kubectl on PATH.
+    KUBECONFIG points at this worker's sandbox; RWK_SANDBOX_NAME makes `rwk up` and
+    `rwk status` in 00-setup find that sandbox, not a learner's; kubectl is the sandbox's own
+    build, whose version matches the server, ahead of any other kubectl on PATH.
     """
     bin_dir = tmp_path_factory.mktemp("bin")
     kubectl = cached_path("kubectl", load().kubernetes)
@@ -61,27 +109,55 @@ def env(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
                             os.environ.get("PATH", "")])
     return {**os.environ, "KUBECONFIG": str(sandbox.kubeconfig), "PATH": path,
-            "RWK_SANDBOX_NAME": SANDBOX_NAME, "RWK_SANDBOX_PORT": "0"}
+            "RWK_SANDBOX_NAME": sandbox.name, "RWK_SANDBOX_PORT": "0"}
 
 
-def run_nbval(env: dict[str, str]) -> subprocess.CompletedProcess:
+def prepare(run: NotebookRun, workdir: Path) -> Path:
+    """papermill's parameterised copy of the notebook, in a folder that mirrors the
+    notebook's own (its other files linked in), so relative paths in cells still resolve."""
+    folder = workdir / run.notebook.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for sibling in (ROOT / run.notebook.parent).iterdir():
+        if sibling.suffix != ".ipynb" and not (folder / sibling.name).exists():
+            (folder / sibling.name).symlink_to(sibling)
+    copy = folder / run.notebook.name
+    papermill.execute_notebook(str(ROOT / run.notebook), str(copy), prepare_only=True,
+                               parameters={"NAMESPACE": run.namespace}, progress_bar=False,
+                               log_output=False)
+    return copy
+
+
+def run_nbval(notebook: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-         "--nbval-cell-timeout=300", "-p", "no:cacheprovider", "-q",
-         *(str(path.relative_to(ROOT)) for path in notebooks())],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+         f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-q", "--rootdir", str(notebook.parent), str(notebook)],
+        cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
 
 
-@pytest.mark.parametrize("attempt", ["first run", "second run"])
-def test_every_notebook_runs(env: dict[str, str], attempt: str) -> None:
-    assert notebooks(), "no notebooks found"
-    done = run_nbval(env)
+def run_notebook(run: NotebookRun, env: dict[str, str], workdir: Path) -> None:
+    done = run_nbval(prepare(run, workdir), env)
     assert done.returncode == 0, (
-        f"nbval failed on the {attempt} (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+        f"nbval failed on the {run.attempt} run of {run.notebook} in namespace {run.namespace} "
+        f"(exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def check_reference(step: ReferenceCheck, env: dict[str, str]) -> None:
     rwk = shutil.which("rwk", path=env["PATH"]) or "rwk"
-    for exercise in EXERCISES:
-        graded = subprocess.run([rwk, "check", exercise, "--namespace", "production"],
-                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        assert graded.returncode == 0, (
-            f"after the {attempt}, the reference solution of {exercise!r} does not pass:\n"
-            f"{graded.stdout}\n{graded.stderr}")
+    graded = subprocess.run([rwk, "check", step.exercise, "--namespace", SOLUTIONS_NAMESPACE],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert graded.returncode == 0, (
+        f"after the {step.attempt} run, the reference solution of {step.exercise!r} does not "
+        f"pass:\n{graded.stdout}\n{graded.stderr}")
+
+
+@pytest.mark.parametrize("step", [
+    pytest.param(step, id=f"{step}@{step.group}", marks=pytest.mark.cost(step.cost))
+    for step in STEPS])
+def test_course(step: NotebookRun | ReferenceCheck, env: dict[str, str],
+                tmp_path: Path) -> None:
+    if isinstance(step, NotebookRun):
+        run_notebook(step, env, tmp_path)
+    else:
+        check_reference(step, env)
+
