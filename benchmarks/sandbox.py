@@ -27,70 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from checker.backends.sandbox import Sandbox  # noqa: E402
+from tests.workloads import cpu_autoscaler, deployment, postgres  # noqa: E402
 
-WORKLOAD = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: bench}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api-server, namespace: bench}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: api-server}}
-  template:
-    metadata:
-      labels: {app: api-server}
-      annotations: {kwok.x-k8s.io/usage-cpu: 200m}
-    spec:
-      containers:
-      - name: api-server
-        image: ghcr.io/stefanprodan/podinfo:6.7.0
-        args: ["--port=8080"]
-        resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api-server, namespace: bench}
-spec:
-  selector: {app: api-server}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: api-server-hpa, namespace: bench}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api-server}
-  minReplicas: 2
-  maxReplicas: 20
-  metrics:
-  - type: Resource
-    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: postgres, namespace: bench}
-spec: {clusterIP: None, selector: {app: postgres}, ports: [{port: 5432}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: postgres, namespace: bench}
-spec:
-  serviceName: postgres
-  replicas: 1
-  selector: {matchLabels: {app: postgres}}
-  template:
-    metadata: {labels: {app: postgres}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:16-alpine
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-"""
+WORKLOAD = "---".join([
+    deployment(),                      # 3 pods, which the benchmark then loads
+    cpu_autoscaler(),
+    postgres(replicas=1),              # a StatefulSet pod on a bound claim
+])
+"""What the integration tests prove the sandbox runs: tests/workloads.py."""
 
 
 def rss_mib(pids: dict[str, int]) -> tuple[float, dict[str, float]]:
@@ -135,7 +79,11 @@ def main() -> None:
     time.sleep(20)
     idle, idle_each = rss_mib(box.pids())
     kubectl = box.kubectl()
-    kubectl.apply(WORKLOAD, "the benchmark workload")
+    assert kubectl("create", "namespace", "bench").ok
+    assert kubectl("apply", "-n", "bench", "-f", "-", input=WORKLOAD).ok
+    kubectl("rollout", "status", "deployment/api-server", "-n", "bench", "--timeout=60s", timeout=70)
+    assert kubectl("annotate", "pods", "-n", "bench", "-l", "app=api-server", "--overwrite",
+                   "kwok.x-k8s.io/usage-cpu=200m").ok
     time.sleep(60)   # rollouts, claims, four metrics scrapes, HPA reacting
     busy, busy_each = rss_mib(box.pids())
     pods = json.loads(kubectl("get", "pods", "-n", "bench", "-o", "json").stdout)["items"]

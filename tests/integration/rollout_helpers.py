@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from checker.backends.base import Kubectl
 
+from ..workloads import PODINFO  # noqa: F401  (the tests' image)
 from .exercise_helpers import Docs, by_id
 
-PODINFO = "ghcr.io/stefanprodan/podinfo"
 FAST = {"sandbox.rwk/ready-delay": "100ms"}
 """Pod annotation: the sandbox makes the pod Ready after 100 ms instead of 1-2.5 s, so a
 three-step rollout takes a second, not ten. Checks never read it."""

@@ -7,7 +7,8 @@ import json
 import pytest
 from kubernetes import client, watch
 
-from .conftest import apply, deployment, get, rolled_out, wait_for
+from ..workloads import cpu_autoscaler, deployment, postgres
+from .conftest import apply, get, rolled_out, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -107,35 +108,7 @@ spec:
 
 
 def test_statefulset_gets_ready_pods_and_bound_claims(kubectl, namespace):
-    apply(kubectl, """
-apiVersion: v1
-kind: Service
-metadata: {name: postgres}
-spec:
-  clusterIP: None
-  selector: {app: postgres}
-  ports: [{port: 5432}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: postgres}
-spec:
-  serviceName: postgres
-  replicas: 2
-  selector: {matchLabels: {app: postgres}}
-  template:
-    metadata: {labels: {app: postgres}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:16-alpine
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      resources: {requests: {storage: 1Gi}}
-""", namespace)
+    apply(kubectl, postgres(replicas=2), namespace)
     wait_for(lambda: get(kubectl, namespace, "statefulset", "postgres")["status"].get(
         "readyReplicas") == 2, 60, "2 ready StatefulSet pods")
     claims = get(kubectl, namespace, "pvc")["items"]
@@ -146,18 +119,7 @@ spec:
 
 def test_hpa_reads_metrics_and_scales_up_when_usage_rises(kubectl, namespace):
     apply(kubectl, deployment(), namespace)
-    apply(kubectl, """
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: api-server-hpa}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api-server}
-  minReplicas: 2
-  maxReplicas: 20
-  metrics:
-  - type: Resource
-    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
-""", namespace)
+    apply(kubectl, cpu_autoscaler(), namespace)
     wait_for(lambda: rolled_out(kubectl, namespace), 60, "api-server to roll out")
 
     def condition(hpa, kind):
