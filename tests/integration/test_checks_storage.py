@@ -171,7 +171,9 @@ def test_storage_class_the_cluster_lacks(sandbox, kubectl, namespace):
     docs = fast(reference(EXERCISE, namespace))
     sts(docs)["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "gp3"
     setup(kubectl, namespace, docs)
-    report = settled(sandbox, namespace, "storage-claims-bound", "data-postgres-0 is Pending")
+    # The StatefulSet controller makes the claim a moment before the pod: wait for both.
+    settled(sandbox, namespace, "storage-claims-bound", "data-postgres-0 is Pending")
+    report = settled(sandbox, namespace, "storage-pod-ready", "pod postgres-0 is Pending")
     assert_only(report, "storage-claims-bound", "claim data-postgres-0 is Pending: its "
                 "StorageClass 'gp3' does not exist in this cluster (it has standard (default)), "
                 "so no volume is ever provisioned", {"storage-claim-spec", "storage-pod-ready"})
