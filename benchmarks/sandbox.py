@@ -26,7 +26,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from checker.backends.sandbox import Sandbox  # noqa: E402
+from checker.clusters.sandbox import Sandbox  # noqa: E402
 from tests.workloads import cpu_autoscaler, deployment, postgres  # noqa: E402
 
 WORKLOAD = "---".join([

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from . import backends
+from . import clusters
 from .errors import RwkError, UsageError
 
 
@@ -18,33 +18,33 @@ def _cmd_up(args: argparse.Namespace) -> int:
     options = {}
     if args.binary_source:
         options["binary_source"] = args.binary_source
-    if backends.resolve(args.backend) != "sandbox" and options:
+    if clusters.resolve(args.backend) != "sandbox" and options:
         raise UsageError("--binary-source applies to the sandbox backend only")
-    backend = backends.up(args.backend, _say, **options)
+    backend = clusters.up(args.backend, _say, **options)
     print(f"cluster ready: backend {backend.backend_name}, context {backend.context}")
     return 0
 
 
 def _cmd_binaries(args: argparse.Namespace) -> int:
-    found = backends.binaries.ensure(args.binary_source, _say)
+    found = clusters.binaries.ensure(args.binary_source, _say)
     for name, path in sorted(found.paths.items()):
         print(f"{name:24} {path}")
     return 0
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
-    backends.down(_say, args.backend)
+    clusters.down(_say, args.backend)
     return 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    status = backends.current(args.backend).status()
+    status = clusters.current(args.backend).status()
     print(status.render())
     return 0 if status.healthy else 1
 
 
 def _cmd_reset(args: argparse.Namespace) -> int:
-    removed = backends.current(args.backend).reset(_say)
+    removed = clusters.current(args.backend).reset(_say)
     print(f"removed {len(removed)} namespace(s): {', '.join(removed)}" if removed
           else "no course namespaces to remove")
     return 0
@@ -100,10 +100,10 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="start the course cluster (or keep the running one)")
-    up.add_argument("--backend", default="auto", choices=backends.NAMES,
+    up.add_argument("--backend", default="auto", choices=clusters.NAMES,
                     help="auto: kind where Docker and kind are present, else the sandbox "
                          "(default: auto)")
-    up.add_argument("--binary-source", choices=backends.binaries.SOURCES,
+    up.add_argument("--binary-source", choices=clusters.binaries.SOURCES,
                     help="sandbox only: where missing binaries come from (default: "
                          "$RWK_BINARY_SOURCE or auto = download, else build with Go)")
     up.set_defaults(run=_cmd_up)
@@ -129,7 +129,7 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "
                            "the cache, then exit (the sandbox's `up` does this by itself)")
-    fetch.add_argument("--binary-source", choices=backends.binaries.SOURCES)
+    fetch.add_argument("--binary-source", choices=clusters.binaries.SOURCES)
     fetch.set_defaults(run=_cmd_binaries)
 
     for name, helptext, run in (
@@ -138,7 +138,7 @@ def parser() -> argparse.ArgumentParser:
              _cmd_status),
             ("reset", "delete the course's namespaces, keep the cluster", _cmd_reset)):
         command = sub.add_parser(name, help=helptext)
-        command.add_argument("--backend", choices=backends.NAMES[1:],
+        command.add_argument("--backend", choices=clusters.NAMES[1:],
                              help="default: the backend the last `rwk up` started")
         command.set_defaults(run=run)
     return top

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from checker.backends.sandbox import Sandbox
+from checker.clusters.sandbox import Sandbox
 
 from .sandboxes import fresh_sandbox
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from checker.backends.sandbox import Sandbox
+from checker.clusters.sandbox import Sandbox
 
 
 def _say(message: str) -> None:

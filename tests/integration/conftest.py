@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from kubernetes import client, config
 
-from checker.backends.base import Kubectl
-from checker.backends.sandbox import Sandbox
+from checker.clusters.base import Kubectl
+from checker.clusters.sandbox import Sandbox
 
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from checker.backends.base import Kubectl
-from checker.backends.sandbox import Sandbox
+from checker.clusters.base import Kubectl
+from checker.clusters.sandbox import Sandbox
 from checker.grading import grade
 from checker.report import Report
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from checker.backends.sandbox import Sandbox
+from checker.clusters.sandbox import Sandbox
 from checker.report import Report
 
 from .exercise_helpers import by_id, graded

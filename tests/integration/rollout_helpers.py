@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.backends.base import Kubectl
+from checker.clusters.base import Kubectl
 
 from ..workloads import PODINFO  # noqa: F401  (the tests' image)
 from .exercise_helpers import Docs, by_id

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.backends.base import Kubectl
-from checker.backends.sandbox import Sandbox
+from checker.clusters.base import Kubectl
+from checker.clusters.sandbox import Sandbox
 from checker.grading import grade
 
 from .exercise_helpers import (apply_docs, by_id, create_secret, graded, kubeconfig_with,

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from checker.backends import binaries
-from checker.backends.sandbox import COMPONENTS, Sandbox
+from checker.clusters import binaries
+from checker.clusters.sandbox import COMPONENTS, Sandbox
 from checker.errors import PortInUse, StartFailed
 
 pytestmark = pytest.mark.cluster

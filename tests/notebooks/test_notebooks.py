@@ -21,9 +21,9 @@ from pathlib import Path
 import papermill
 import pytest
 
-from checker.backends.binaries import cached_path
-from checker.backends.sandbox import Sandbox
-from checker.backends.versions import load
+from checker.clusters.binaries import cached_path
+from checker.clusters.sandbox import Sandbox
+from checker.clusters.versions import load
 
 pytestmark = pytest.mark.cluster
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import checker.backends as backends
+import checker.clusters as clusters
 from checker import cli
-from checker.backends.base import ClusterStatus, Component, NodeState
+from checker.clusters.base import ClusterStatus, Component, NodeState
 from checker.errors import ClusterUnreachable, DockerUnavailable
 
 
@@ -91,7 +91,7 @@ def test_up_help_lists_the_backends(capsys):
 
 
 def test_binary_source_with_kind_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setattr(backends, "up", lambda *a, **k: pytest.fail("must not start anything"))
+    monkeypatch.setattr(clusters, "up", lambda *a, **k: pytest.fail("must not start anything"))
     assert _exit_code(["up", "--backend", "kind", "--binary-source", "build"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rwk up: ") and "sandbox backend only" in err
@@ -101,7 +101,7 @@ def test_binary_source_with_kind_is_a_usage_error(capsys, monkeypatch):
 
 def test_unreachable_cluster_on_status_is_one_line_and_exit_3(capsys, monkeypatch):
     fake = FakeBackend(ClusterUnreachable("context 'kwok-rwk' does not answer; run `rwk up`"))
-    monkeypatch.setattr(backends, "current", lambda name=None, **options: fake)
+    monkeypatch.setattr(clusters, "current", lambda name=None, **options: fake)
     assert cli.main(["status"]) == 3
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
@@ -113,7 +113,7 @@ def test_unreachable_cluster_on_status_is_one_line_and_exit_3(capsys, monkeypatc
 
 def test_unreachable_cluster_on_reset_exits_3(capsys, monkeypatch):
     fake = FakeBackend(ClusterUnreachable("no server"))
-    monkeypatch.setattr(backends, "current", lambda name=None, **options: fake)
+    monkeypatch.setattr(clusters, "current", lambda name=None, **options: fake)
     assert cli.main(["reset"]) == 3
     assert capsys.readouterr().err == "rwk reset: no server\n"
 
@@ -122,7 +122,7 @@ def test_kind_without_docker_exits_1_with_the_message(capsys, monkeypatch):
     def up(name, say, **options):
         raise DockerUnavailable("the kind backend needs Docker and kind: no Docker daemon. "
                                 "Without Docker, use `rwk up --backend sandbox`.")
-    monkeypatch.setattr(backends, "up", up)
+    monkeypatch.setattr(clusters, "up", up)
     assert cli.main(["up", "--backend", "kind"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("rwk up: the kind backend needs Docker")
@@ -134,7 +134,7 @@ def test_status_passes_the_named_backend(capsys, monkeypatch):
     status = ClusterStatus("existing", "workshop", True, "v1.36.3",
                            (NodeState("n1", True, "worker"),),
                            (Component("kube-apiserver", True),))
-    monkeypatch.setattr(backends, "current",
+    monkeypatch.setattr(clusters, "current",
                         lambda name=None, **o: asked.append(name) or FakeBackend(status=status))
     assert cli.main(["status", "--backend", "existing"]) == 0
     assert asked == ["existing"]
@@ -143,22 +143,22 @@ def test_status_passes_the_named_backend(capsys, monkeypatch):
 
 def test_unhealthy_status_exits_1(capsys, monkeypatch):
     status = ClusterStatus("sandbox", "kwok-rwk", False, note="run `rwk up` to start it")
-    monkeypatch.setattr(backends, "current", lambda name=None, **o: FakeBackend(status=status))
+    monkeypatch.setattr(clusters, "current", lambda name=None, **o: FakeBackend(status=status))
     assert cli.main(["status"]) == 1
     assert "not reachable" in capsys.readouterr().out
 
 
 def test_up_prints_the_backend_and_context(capsys, monkeypatch, cache):
     fake = FakeBackend()
-    monkeypatch.setattr(backends, "make", lambda name, **options: fake)
+    monkeypatch.setattr(clusters, "make", lambda name, **options: fake)
     assert cli.main(["up", "--backend", "sandbox"]) == 0
     assert capsys.readouterr().out == "cluster ready: backend sandbox, context kwok-rwk\n"
     assert fake.calls == ["up"]
-    assert backends.recalled() == "sandbox"
+    assert clusters.recalled() == "sandbox"
 
 
 def test_reset_prints_what_it_removed(capsys, monkeypatch):
-    monkeypatch.setattr(backends, "current", lambda name=None, **o: FakeBackend())
+    monkeypatch.setattr(clusters, "current", lambda name=None, **o: FakeBackend())
     assert cli.main(["reset"]) == 0
     assert capsys.readouterr().out == "removed 1 namespace(s): lesson-1\n"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.backends.binaries import GOBUILD_DIR
-from checker.backends.versions import VERSIONS_FILE, load
+from checker.clusters.binaries import GOBUILD_DIR
+from checker.clusters.versions import VERSIONS_FILE, load
 
 V = load()
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 

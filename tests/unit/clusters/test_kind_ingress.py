@@ -24,11 +24,11 @@ import nbformat
 import pytest
 import yaml
 
-from checker.backends.kind import (CONTROLLER_PATCH, IngressPathTaken, Overlap, admission_overlap,
+from checker.clusters.kind import (CONTROLLER_PATCH, IngressPathTaken, Overlap, admission_overlap,
                                    check_ingress_paths, controller_placement, holders, ingress_for,
                                    kind_config, stop_message, webhook_active)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 # --- the controller patch, applied as the API server would --------------------------------

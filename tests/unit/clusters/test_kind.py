@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.backends import _proc, kind as kind_module
-from checker.backends.kind import (CONTROLLER_PATCH, UP_BUDGET, Kind, kind_config,
+from checker.clusters import _proc, kind as kind_module
+from checker.clusters.kind import (CONTROLLER_PATCH, UP_BUDGET, Kind, kind_config,
                                    kind_version_verdict)
-from checker.backends.versions import load
+from checker.clusters.versions import load
 from checker.errors import DockerUnavailable, PortInUse, StartFailed
 
 V = load()

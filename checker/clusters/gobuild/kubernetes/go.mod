@@ -1,5 +1,5 @@
 // Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl for the
-// sandbox cluster. Kept in step with checker/backends/versions.toml by
+// sandbox cluster. Kept in step with checker/clusters/versions.toml by
 // hand (see CONTRIBUTING.md); tests/unit/test_versions.py fails when they drift.
 module rwk.local/sandbox/kubernetes
 

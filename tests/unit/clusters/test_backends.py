@@ -9,12 +9,12 @@ import json
 
 import pytest
 
-import checker.backends as backends
-from checker.backends import _proc
-from checker.backends.base import (COURSE_LABEL, ClusterStatus, Component, Kubectl, NodeState,
+import checker.clusters as clusters
+from checker.clusters import _proc
+from checker.clusters.base import (COURSE_LABEL, ClusterStatus, Component, Kubectl, NodeState,
                                    nodes_of, read_status, reset_namespaces)
-from checker.backends.existing import Existing
-from checker.backends.kind import Kind
+from checker.clusters.existing import Existing
+from checker.clusters.kind import Kind
 from checker.errors import ClusterUnreachable, StartFailed, UnknownBackend, UsageError
 
 
@@ -56,7 +56,7 @@ def _node(name: str, ready: str | None, *roles: str) -> dict:
 
 def test_unknown_backend_is_a_usage_error_with_exit_code_2():
     with pytest.raises(UnknownBackend) as caught:
-        backends.resolve("minikube")
+        clusters.resolve("minikube")
     assert isinstance(caught.value, UsageError)
     assert caught.value.exit_code == 2
     message = str(caught.value)
@@ -67,36 +67,36 @@ def test_unknown_backend_is_a_usage_error_with_exit_code_2():
 
 @pytest.mark.parametrize("docker, expected", [(True, "kind"), (False, "sandbox")])
 def test_auto_is_kind_with_docker_else_sandbox(monkeypatch, docker, expected):
-    monkeypatch.setattr(backends, "docker_available", lambda *a, **k: docker)
-    assert backends.resolve("auto") == expected
+    monkeypatch.setattr(clusters, "docker_available", lambda *a, **k: docker)
+    assert clusters.resolve("auto") == expected
 
 
 @pytest.mark.parametrize("name", ["sandbox", "kind", "existing"])
 def test_concrete_names_resolve_to_themselves_without_probing_docker(monkeypatch, name):
     def probe(*args, **kwargs):
         raise AssertionError("docker must not be probed for a concrete backend")
-    monkeypatch.setattr(backends, "docker_available", probe)
-    assert backends.resolve(name) == name
+    monkeypatch.setattr(clusters, "docker_available", probe)
+    assert clusters.resolve(name) == name
 
 
 def test_docker_available_needs_the_kind_command(monkeypatch):
     runner = Recorder()
-    monkeypatch.setattr(backends.shutil, "which", lambda name: None)
-    assert backends.docker_available(runner) is False
+    monkeypatch.setattr(clusters.shutil, "which", lambda name: None)
+    assert clusters.docker_available(runner) is False
     assert runner.calls == []
 
 
 @pytest.mark.parametrize("code, expected", [(0, True), (1, False)])
 def test_docker_available_asks_the_daemon(monkeypatch, code, expected):
     runner = Recorder(default=(code, "", ""))
-    monkeypatch.setattr(backends.shutil, "which", lambda name: f"/usr/bin/{name}")
-    assert backends.docker_available(runner) is expected
+    monkeypatch.setattr(clusters.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert clusters.docker_available(runner) is expected
     assert runner.calls == [("docker", "info", "--format", "{{.ServerVersion}}")]
 
 
 def test_make_builds_the_named_backend():
-    assert isinstance(backends.make("kind"), Kind)
-    assert isinstance(backends.make("existing"), Existing)
+    assert isinstance(clusters.make("kind"), Kind)
+    assert isinstance(clusters.make("existing"), Existing)
 
 
 # --- the remembered backend ---------------------------------------------------------------
@@ -108,30 +108,30 @@ def cache(monkeypatch, tmp_path):
 
 
 def test_nothing_is_recalled_before_an_up(cache):
-    assert backends.recalled() is None
+    assert clusters.recalled() is None
 
 
 def test_remember_recall_forget(cache):
-    backends.remember("kind", "kind-rwk")
+    clusters.remember("kind", "kind-rwk")
     state = cache / "state.json"
     assert json.loads(state.read_text()) == {"backend": "kind", "context": "kind-rwk"}
-    assert backends.recalled() == "kind"
-    backends.forget()
+    assert clusters.recalled() == "kind"
+    clusters.forget()
     assert not state.exists()
-    assert backends.recalled() is None
-    backends.forget()  # forgetting twice is harmless
+    assert clusters.recalled() is None
+    clusters.forget()  # forgetting twice is harmless
 
 
 def test_a_corrupt_state_file_recalls_nothing(cache):
     cache.mkdir(parents=True)
     (cache / "state.json").write_text("{not json")
-    assert backends.recalled() is None
+    assert clusters.recalled() is None
 
 
 def test_current_uses_the_remembered_backend_unless_named(cache):
-    backends.remember("existing", "workshop")
-    assert isinstance(backends.current(), Existing)
-    assert isinstance(backends.current("kind"), Kind)
+    clusters.remember("existing", "workshop")
+    assert isinstance(clusters.current(), Existing)
+    assert isinstance(clusters.current("kind"), Kind)
 
 
 class FakeBackend:
@@ -151,15 +151,15 @@ class FakeBackend:
 def test_up_remembers_the_backend_it_started_and_down_forgets_it(cache, monkeypatch):
     fake = FakeBackend()
     made: list[str] = []
-    monkeypatch.setattr(backends, "make", lambda name, **o: made.append(name) or fake)
-    assert backends.up("auto", print) is fake
+    monkeypatch.setattr(clusters, "make", lambda name, **o: made.append(name) or fake)
+    assert clusters.up("auto", print) is fake
     assert fake.events == ["up"]
     assert json.loads((cache / "state.json").read_text()) == {
         "backend": "kind", "context": "kind-rwk"}
-    backends.down(print)
+    clusters.down(print)
     assert fake.events == ["up", "down"]
     assert made == ["auto", "kind"]  # down acts on the remembered backend
-    assert backends.recalled() is None
+    assert clusters.recalled() is None
 
 
 # --- the existing backend -----------------------------------------------------------------

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.backends import binaries
-from checker.backends.binaries import (GOBUILD_DIR, BinarySet, ChecksumMismatch, Group,
+from checker.clusters import binaries
+from checker.clusters.binaries import (GOBUILD_DIR, BinarySet, ChecksumMismatch, Group,
                                        build_commands, cached_path, download_plan,
                                        expected_sha256, groups)
-from checker.backends.versions import load
+from checker.clusters.versions import load
 from checker.errors import BinariesUnavailable, UsageError
 
 V = load()
