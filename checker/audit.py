@@ -20,7 +20,7 @@ from .checks.common import (allowed_when_healthy, budget_text, budgets_for, cred
                             credential_settings, credential_value, hpa_for, literal_credential,
                             liveness_problems, pod_templates)
 from .checks.state import ClusterState
-from .cluster import Cluster
+from .kube.client import Cluster
 from .errors import UsageError
 from .model import Criterion, Failure
 

@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from . import exercises
 from .checks.state import ClusterState
-from .cluster import Cluster
+from .kube.client import Cluster
 from .errors import AccessDenied, ClusterUnreachable, UsageError
 from .model import Criterion, Failure, Result
 from .report import Report

@@ -9,7 +9,7 @@ of the Secret (above all tls.key) is ever put in a message.
 from __future__ import annotations
 
 from ..certificates import expiry_problem, key_matches, load_certificate
-from ..cluster import decode
+from ..kube.client import decode
 from ..model import Criterion, Failure
 from ..quantities import resolve_port
 from .common import (deployment, fail_on, is_ready, listing, live_pods, names, near, pod_problem,

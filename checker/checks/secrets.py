@@ -6,7 +6,7 @@ it holds.
 
 from __future__ import annotations
 
-from ..cluster import decode
+from ..kube.client import decode
 from ..model import Criterion, Failure
 from .common import (APP, all_containers, container, deployment, fail_on, listing,
                      literal_credential, near, pod_templates, require_secret)

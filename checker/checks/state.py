@@ -8,34 +8,12 @@ the runner fails those criteria and runs the rest.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from ..cluster import decode
 from ..errors import AccessDenied
+from ..kube.client import decode
+from ..kube.reader import Reader
 from ..model import Failure
-
-
-class Reader(Protocol):
-    """What the state view reads through: `checker.cluster.Cluster`, or a stand-in."""
-
-    @property
-    def context(self) -> str | None:
-        """The kube context the reads go to, for messages."""
-        ...
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
-        """One object, or None when it does not exist."""
-        ...
-
-    def can_i(self, user: str, groups: list[str], verb: str, resource: str, group: str = "",
-              namespace: str | None = None) -> bool:
-        """Whether a SubjectAccessReview allows `user` to `verb` the resource."""
-        ...
-
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
-             field_selector: str | None = None) -> list[dict]:
-        """Objects of a kind in a namespace, or in all of them for namespace None."""
-        ...
 
 
 class ClusterState:

@@ -11,7 +11,7 @@ import pytest
 
 from checker import exercises
 from checker.checks.state import ClusterState
-from checker.cluster import KINDS
+from checker.kube.client import KINDS
 from checker.errors import AccessDenied, ClusterUnreachable
 from checker.grading import MASK, SecretSource, poll, redact, run_criteria
 from checker.model import Criterion, Failure, Result

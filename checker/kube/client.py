@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AccessDenied, ClusterUnreachable, UsageError
+from ..errors import AccessDenied, ClusterUnreachable, UsageError
 
 try:  # the import is the slow part of `rwk check`; keep it in one place
     import urllib3

@@ -1,4 +1,4 @@
-"""checker.cluster: what each refusal of the API server becomes, without a server."""
+"""checker.kube.client: what each refusal of the API server becomes, without a server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kubernetes import client
 
 from checker import exercises
 from checker.checks.state import ClusterState
-from checker.cluster import KINDS, Cluster
+from checker.kube.client import KINDS, Cluster
 from checker.errors import AccessDenied, ClusterUnreachable
 from checker.grading import run_criteria
 
