@@ -51,7 +51,7 @@ def _cmd_reset(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .grading import grade   # loads the kubernetes client: only `check` pays for it
+    from .grading.runner import grade   # loads the kubernetes client: only `check` pays for it
     report = grade(args.exercise, namespace=args.namespace, context=args.context,
                    kubeconfig=args.kubeconfig, wait=args.wait)
     if args.output == "json":
@@ -62,7 +62,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import audit   # loads the kubernetes client, as `check` does
+    from .grading.audit import audit   # loads the kubernetes client, as `check` does
     report = audit(namespace=args.namespace, context=args.context, kubeconfig=args.kubeconfig)
     print(report.to_json() if args.output == "json" else report.to_text())
     return 0 if report.clean else 1

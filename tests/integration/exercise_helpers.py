@@ -13,8 +13,8 @@ import yaml
 
 from checker.clusters.base import Kubectl
 from checker.clusters.sandbox import Sandbox
-from checker.grading import grade
-from checker.report import Report
+from checker.grading.runner import grade
+from checker.grading.report import Report
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "manifests"
 Docs = list[dict]

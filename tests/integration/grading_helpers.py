@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from checker.clusters.sandbox import Sandbox
-from checker.report import Report
+from checker.grading.report import Report
 
 from .exercise_helpers import by_id, graded
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from checker.audit import audit
+from checker.grading.audit import audit
 
 from .exercise_helpers import apply_docs, find, reference
 
@@ -262,7 +262,7 @@ def test_audit_and_the_new_exercises_need_only_read_access(sandbox, kubectl, nam
                                                            tmp_path):
     """The audit and the rolling-updates, storage, disruptions and capstone checks read;
     under credentials that may only get, list and review access, they all still work."""
-    from checker.grading import grade
+    from checker.grading.runner import grade
 
     from .exercise_helpers import create_secret, read_only_kubeconfig
 

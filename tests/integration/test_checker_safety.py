@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.grading import grade
+from checker.grading.runner import grade
 
 from .exercise_helpers import (app_container, apply_docs, create_secret, find, graded,
                                kubeconfig_with, read_only_kubeconfig, reference)

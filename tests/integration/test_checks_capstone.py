@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from checker import exercises
+from checker.grading import exercises
 
 from .exercise_helpers import apply_docs, by_id, create_secret, find, graded, reference
 from .grading_helpers import settled

@@ -15,7 +15,7 @@ import pytest
 
 from checker.clusters.base import Kubectl
 from checker.clusters.sandbox import Sandbox
-from checker.grading import grade
+from checker.grading.runner import grade
 
 from .exercise_helpers import (apply_docs, by_id, create_secret, graded, kubeconfig_with,
                                read_only_kubeconfig, reference)

@@ -178,7 +178,7 @@ def test_every_reading_command_takes_the_same_target_options(argv, flag):
 
 
 def test_audit_dash_n_reaches_the_audit(monkeypatch, capsys):
-    from checker import audit as audit_module
+    from checker.grading import audit as audit_module
 
     seen = {}
 

@@ -148,7 +148,7 @@ def _headings(path: Path) -> set[str]:
 def test_hints_point_at_lesson_sections_that_exist() -> None:
     """A hint "see lessons/NN-x.ipynb, 'Section'" must name a heading of that lesson (lessons
     not written yet are skipped: their hints are checked once they exist)."""
-    from checker.exercises import EXERCISES
+    from checker.grading.exercises import EXERCISES
     broken = []
     for exercise, criteria in EXERCISES.items():
         for criterion in criteria:

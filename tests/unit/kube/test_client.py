@@ -10,11 +10,11 @@ import pytest
 import yaml
 from kubernetes import client
 
-from checker import exercises
-from checker.checks.state import ClusterState
+from checker.grading import exercises
+from checker.grading.state import ClusterState
 from checker.kube.client import KINDS, Cluster
 from checker.errors import AccessDenied, ClusterUnreachable
-from checker.grading import run_criteria
+from checker.grading.runner import run_criteria
 
 FORBIDDEN_SECRETS = ('secrets is forbidden: User "system:serviceaccount:production:reader" '
                      'cannot list resource "secrets" in API group "" in the namespace '

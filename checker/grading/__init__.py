@@ -1,0 +1,12 @@
+"""The grading core: reads a cluster, never changes it, and turns what it finds into reports.
+
+Layers, each importing only those below it (.importlinter holds them to it):
+`runner` (grade: connect, read, run, report; `--wait` polling; masking secrets) ->
+`exercises` (the graded exercises by name) : `audit` (`rwk audit`'s pitfalls) ->
+`checks/` (criteria per topic, plus `common.py`, the facts several of them share) ->
+`state` (the state view: one namespace, each object read once, through `checker.kube`'s
+Reader) : `report` (text, JSON and HTML from `templates/report.html.j2`) ->
+`model` (criteria, results, failures) | `quantities` | `certificates`.
+
+It imports neither `checker.clusters` (which may write) nor `checker.classroom`.
+"""

@@ -1,0 +1,359 @@
+"""`rwk audit`: the pitfalls lessons/10-pitfalls.ipynb teaches, found in a live namespace.
+
+Each rule is a small function that reads the namespace and yields findings; each finding
+names the workload, the container where it applies, the rule and the lesson section that
+teaches the fix. Values of env variables and ConfigMaps are never put in a finding: a rule
+says which name looks like a credential, never what it holds.
+
+The same rules grade the `disruptions` exercise's "rwk audit finds no pitfall" criterion
+(`CLEAN`), so the exercise and the command can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..errors import UsageError
+from ..kube.client import Cluster
+from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
+                            credential_settings, credential_value, hpa_for, literal_credential,
+                            liveness_problems, pod_templates)
+from .model import Criterion, Failure
+from .state import ClusterState
+
+LESSON = "lessons/10-pitfalls.ipynb"
+DEFAULT_NAMESPACE = "production"
+SERVING = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
+"""Kinds whose pods serve traffic, so readiness matters (not Jobs and CronJobs)."""
+ONCE_ONLY = ("ReadWriteOnce", "ReadWriteOncePod")
+
+
+# --- findings and rules -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    """One pitfall found in one place."""
+
+    rule: str
+    """The rule's id, e.g. `no-readiness-probe`."""
+    kind: str
+    """Kind of the object it was found in: Deployment, StatefulSet, ConfigMap, ..."""
+    workload: str
+    """Name of that object."""
+    container: str | None
+    """The container it applies to; None when it concerns the whole object."""
+    message: str
+    """What was found, with the field path; never a value that could be secret."""
+    lesson: str
+    """Where the course teaches the fix."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "kind": self.kind, "workload": self.workload,
+                "container": self.container, "message": self.message, "lesson": self.lesson}
+
+    @property
+    def where(self) -> str:
+        place = f"{self.kind} {self.workload}"
+        return f"{place}, container {self.container}" if self.container else place
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload as the rules see it: its pod template and how many pods it runs."""
+
+    kind: str
+    name: str
+    pod: dict
+    """The pod spec of its template."""
+    labels: dict
+    """The labels of its pods."""
+    replicas: int
+    """spec.replicas, raised to its HPA's minReplicas when one targets it."""
+    most: int
+    """The most pods it may run: its HPA's maxReplicas, else `replicas`."""
+
+    def containers(self, init: bool = False) -> Iterator[dict]:
+        if init:
+            yield from self.pod.get("initContainers") or []
+        yield from self.pod.get("containers") or []
+
+
+Hit = tuple[Workload | tuple[str, str], str | None, str]
+"""What a rule yields: (workload, or (kind, name) of another object), container, message."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pitfall: how to find it, and where the course teaches the fix."""
+
+    id: str
+    title: str
+    section: str
+    """The section of lessons/10-pitfalls.ipynb that teaches it."""
+    find: Callable[[ClusterState, list[Workload]], Iterable[Hit]]
+
+    @property
+    def lesson(self) -> str:
+        return f"{LESSON}, '{self.section}'"
+
+
+def workloads(state: ClusterState) -> list[Workload]:
+    """Every workload of the namespace, and every pod that no controller owns."""
+    found = []
+    for kind, item, template in pod_templates(state):
+        name = item["metadata"]["name"]
+        replicas = (item["spec"].get("replicas", 1) if kind in ("Deployment", "StatefulSet")
+                    else 1)
+        most = replicas
+        hpa = hpa_for(state, kind, name) if kind != "Pod" else None
+        if hpa is not None:
+            replicas = max(replicas, (hpa.get("spec") or {}).get("minReplicas", 1))
+            most = max(replicas, (hpa.get("spec") or {}).get("maxReplicas", 1))
+        found.append(Workload(kind, name, template.get("spec") or {},
+                              (template.get("metadata") or {}).get("labels") or {},
+                              replicas, most))
+    return found
+
+
+def _no_readiness(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for load in loads:
+        if load.kind not in SERVING:
+            continue
+        for item in load.containers():
+            if not item.get("readinessProbe"):
+                yield load, item.get("name"), (
+                    "no readinessProbe: the pod gets traffic as soon as it starts, before it "
+                    "can answer, and a rollout does not wait for it")
+
+
+def _no_memory_limit(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    defaulted = any("memory" in (limit.get("default") or {})
+                    for item in state.list("limitrange")
+                    for limit in (item.get("spec") or {}).get("limits") or []
+                    if limit.get("type") == "Container")
+    if defaulted:   # the LimitRange gives every container a memory limit at admission
+        return
+    for load in loads:
+        for item in load.containers(init=True):
+            if "memory" not in ((item.get("resources") or {}).get("limits") or {}):
+                yield load, item.get("name"), (
+                    "resources.limits.memory is not set: a leak in this container can use "
+                    "the node's memory until the kernel kills other pods")
+
+
+def _aggressive_liveness(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for load in loads:
+        for item in load.containers():
+            problems, _ = liveness_problems(item)
+            if problems:
+                yield load, item.get("name"), "; ".join(problems)
+
+
+def _state_in_deployment(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for load in loads:
+        if load.kind != "Deployment" or load.most <= 1:
+            continue
+        claims = {v["name"]: v["persistentVolumeClaim"].get("claimName")
+                  for v in load.pod.get("volumes") or [] if "persistentVolumeClaim" in v}
+        for volume, claim_name in claims.items():
+            claim = state.get("persistentvolumeclaim", claim_name) if claim_name else None
+            modes = set(((claim or {}).get("spec") or {}).get("accessModes") or [])
+            if not modes & set(ONCE_ONLY):
+                continue
+            users = [c.get("name") for c in load.containers(init=True)
+                     if any(m.get("name") == volume for m in c.get("volumeMounts") or [])]
+            count = (f"{load.replicas} replicas" if load.most == load.replicas
+                     else f"up to {load.most} replicas (its HPA)")
+            for user in users or [None]:
+                yield load, user, (
+                    f"{count} mount claim {claim_name} ({', '.join(sorted(modes))}): one node "
+                    "at a time can attach it, so the other pods hang, and they would share "
+                    "one database's files; use a StatefulSet with volumeClaimTemplates")
+
+
+def _literal_password(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for load in loads:
+        for item in load.containers(init=True):
+            for entry in item.get("env") or []:
+                if literal_credential(entry):
+                    yield load, item.get("name"), (
+                        f"env {entry['name']} is a literal value that looks like a credential "
+                        "(not shown here): anyone who can read the workload can read it; "
+                        "take it from a Secret with valueFrom.secretKeyRef")
+
+
+def _credential_in_configmap(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for item in state.list("configmap"):
+        name = item["metadata"]["name"]
+        if name == "kube-root-ca.crt":
+            continue
+        for key, value in sorted((item.get("data") or {}).items()):
+            if credential_name(key) and credential_value(value):
+                yield ("ConfigMap", name), None, (
+                    f"key {key} looks like a credential (value not shown): ConfigMaps are "
+                    "stored and shown in plain text; put it in a Secret")
+            elif credential_settings(value):
+                settings = ", ".join(credential_settings(value))
+                yield ("ConfigMap", name), None, (
+                    f"key {key} is a file that sets {settings} (values not shown): "
+                    "ConfigMaps are stored and shown in plain text; put it in a Secret")
+        for key in sorted(item.get("binaryData") or {}):
+            if credential_name(key):
+                yield ("ConfigMap", name), None, (
+                    f"binaryData key {key} looks like a credential: put it in a Secret")
+
+
+def _budget_problems(state: ClusterState, loads: list[Workload], want_missing: bool
+                     ) -> Iterator[Hit]:
+    for load in loads:
+        if load.kind not in ("Deployment", "StatefulSet"):
+            continue
+        budgets = budgets_for(state, load.labels)
+        if not budgets:
+            if want_missing and load.replicas > 1:
+                yield load, None, (
+                    f"{load.replicas} replicas and no PodDisruptionBudget selects its pods: "
+                    "a node drain may evict all of them at once")
+            continue
+        if want_missing:
+            continue
+        names = ", ".join(sorted(b["metadata"]["name"] for b in budgets))
+        if len(budgets) > 1:
+            yield load, None, (f"its pods are selected by {len(budgets)} PodDisruptionBudgets "
+                               f"({names}): the eviction API refuses such pods, so drains "
+                               "hang")
+            continue
+        spec = budgets[0].get("spec") or {}
+        if allowed_when_healthy(spec, load.replicas) == 0:
+            yield load, None, (
+                f"PodDisruptionBudget {names} ({budget_text(spec)}) allows no disruption "
+                f"of its {load.replicas} pod(s): `kubectl drain` waits forever on their nodes")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("no-readiness-probe", "A serving container without a readiness probe",
+         "Missing readiness probes", _no_readiness),
+    Rule("no-memory-limit", "A container without a memory limit", "No resource limits",
+         _no_memory_limit),
+    Rule("aggressive-liveness-probe", "A liveness probe that restarts healthy pods",
+         "Liveness probe too aggressive", _aggressive_liveness),
+    Rule("state-in-deployment", "A multi-replica Deployment mounting a ReadWriteOnce claim",
+         "Storing state in Deployments", _state_in_deployment),
+    Rule("literal-password-env", "A password-like env value written in plain text",
+         "Secrets in Git", _literal_password),
+    Rule("credential-in-configmap", "A ConfigMap key that looks like a credential",
+         "Secrets in Git", _credential_in_configmap),
+    Rule("no-pdb", "A multi-replica workload without a PodDisruptionBudget",
+         "Ignoring Pod Disruption Budgets",
+         lambda state, loads: _budget_problems(state, loads, want_missing=True)),
+    Rule("pdb-allows-no-disruption", "A PodDisruptionBudget that allows no disruption",
+         "Ignoring Pod Disruption Budgets",
+         lambda state, loads: _budget_problems(state, loads, want_missing=False)),
+)
+
+
+def find_pitfalls(state: ClusterState) -> tuple[Finding, ...]:
+    """Run every rule over the namespace; findings sorted by place, then rule."""
+    loads = workloads(state)
+    found = []
+    for rule in RULES:
+        for subject, container, message in rule.find(state, loads):
+            kind, name = (subject.kind, subject.name) if isinstance(subject, Workload) \
+                else subject
+            found.append(Finding(rule.id, kind, name, container, message, rule.lesson))
+    order = {rule.id: i for i, rule in enumerate(RULES)}
+    return tuple(sorted(found, key=lambda f: (f.kind, f.workload, f.container or "",
+                                              order[f.rule])))
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class AuditReport:
+    """The pitfalls found in one namespace of one cluster."""
+
+    namespace: str
+    context: str | None
+    findings: tuple[Finding, ...]
+    checked_at: datetime = field(default_factory=_now)
+
+    @property
+    def clean(self) -> bool:
+        """Whether no rule found anything."""
+        return not self.findings
+
+    @property
+    def checked_at_text(self) -> str:
+        return self.checked_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON object of `rwk audit --output json`."""
+        return {"namespace": self.namespace, "context": self.context, "clean": self.clean,
+                "checked_at": self.checked_at_text,
+                "findings": [finding.to_dict() for finding in self.findings],
+                "rules": [{"id": r.id, "title": r.title, "lesson": r.lesson} for r in RULES]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_text(self) -> str:
+        """One block per finding (place, rule, what, lesson), a count last."""
+        lines = [f"audit: namespace {self.namespace}, context {self.context or '(none)'}, "
+                 f"checked {self.checked_at_text}"]
+        for finding in self.findings:
+            lines.append(f"{finding.where}: {finding.rule}")
+            lines.append(f"      {finding.message}")
+            lines.append(f"      lesson: {finding.lesson}")
+        if self.clean:
+            lines.append(f"no pitfall found ({len(RULES)} rules checked)")
+        else:
+            counts: dict[str, int] = {}
+            for finding in self.findings:
+                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+            lines.append(f"{len(self.findings)} finding(s): "
+                         + ", ".join(f"{rule} {n}" for rule, n in counts.items()))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:   # what a notebook shows
+        return self.to_text()
+
+
+def audit(namespace: str | None = None, context: str | None = None,
+          kubeconfig: str | None = None) -> AuditReport:
+    """Audit `namespace` (default: production) of a kube context: connect, read, report.
+
+    UsageError (exit 2) when the namespace does not exist; ClusterUnreachable (exit 3) when
+    the cluster cannot be reached.
+    """
+    target = namespace or DEFAULT_NAMESPACE
+    cluster = Cluster(context=context, kubeconfig=kubeconfig)
+    state = ClusterState(cluster, target)
+    try:
+        state.require_namespace()
+    except Failure as failure:
+        raise UsageError(failure.message) from None
+    return AuditReport(namespace=target, context=cluster.context,
+                       findings=find_pitfalls(state))
+
+
+# --- the graded criterion -----------------------------------------------------------------
+
+def _audit_clean(state: ClusterState) -> None:
+    findings = find_pitfalls(state)
+    if findings:
+        raise Failure(f"rwk audit finds {len(findings)} pitfall(s): "
+                      + "; ".join(f"{f.where}: {f.rule} ({f.message})" for f in findings))
+
+
+CLEAN = Criterion(
+    "audit-clean", "rwk audit finds no pitfall in the namespace", 2,
+    f"run `rwk audit --namespace NS` and fix each finding; each names the lesson section "
+    f"that teaches the fix; see {LESSON}", _audit_clean)
+"""The `disruptions` exercise's criterion: the audit of the namespace is clean."""

@@ -1,0 +1,1 @@
+"""Unit tests of checker.grading: one module per module of the package."""

@@ -1,0 +1,1 @@
+"""Unit tests of checker.grading.checks: the shared facts and the topics."""
