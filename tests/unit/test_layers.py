@@ -1,6 +1,7 @@
-"""The checker's import layers (.importlinter) hold: only downward imports, only the cluster
-reading layer imports the kubernetes client, and the topic modules of checker/grading/checks import
-none of one another."""
+"""The checker's import contracts (.importlinter) hold: the packages' layers and the grading
+core's import only downward, the grading core imports neither the cluster backends nor the
+classroom, only checker.kube imports the kubernetes client, and the topic modules of
+checker/grading/checks import none of one another."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def test_every_topic_module_is_in_the_independence_contract():
               for path in (ROOT / "checker/grading/checks").glob("*.py")
               if path.stem not in SHARED}
     assert listed == topics
+
+
+def test_every_package_of_the_checker_has_its_place_in_the_layers():
+    """A package added later is placed in the layers, not left outside every contract."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    layers = config["importlinter:contract:layers"]["layers"].replace(":", " ").replace("|", " ")
+    placed = set(layers.split())
+    found = {f"checker.{path.parent.name}" for path in (ROOT / "checker").glob("*/__init__.py")}
+    found |= {f"checker.{path.stem}" for path in (ROOT / "checker").glob("*.py")
+              if path.stem != "__init__"}
+    assert placed == found

@@ -15,7 +15,7 @@ import json
 import subprocess
 from typing import Final, Literal, Protocol, TypedDict
 
-from .clusters.base import kubectl_binary
+from ..clusters.base import kubectl_binary
 
 Backend = Literal["sandbox", "kind", "other"]
 """Which kind of cluster answers: the course's sandbox, kind, or any other."""

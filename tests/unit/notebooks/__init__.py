@@ -1,0 +1,1 @@
+"""Unit tests of checker.notebooks: one module per module of the package."""
