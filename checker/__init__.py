@@ -16,6 +16,6 @@ def check(exercise: str, namespace: str | None = None, wait: float = 0, *,
     Returns a Report: it renders as a table in a notebook, has `.passed`, `.score`,
     `.max_score` and `.to_dict()`, and `.again()` checks once more.
     """
-    from .grading.runner import grade   # imported here: the kubernetes client loads only when needed
+    from .grading.runner import grade   # here: the kubernetes client loads only when needed
     return grade(exercise, namespace=namespace, context=context, kubeconfig=kubeconfig,
                  wait=wait)
