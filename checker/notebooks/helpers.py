@@ -115,3 +115,18 @@ def only_on_sandbox(reason: str, probe: BackendProbe | None = None) -> bool:
         print(skip_message(reason, "kind" if name == KIND else "this cluster"))
         return False
     return True
+
+
+class CommandFailed(RuntimeError):
+    """A shell command run by `sh` exited non-zero; the cell, and nbval, fail on it."""
+
+
+def sh(command: str) -> None:
+    """Run `command` in bash (with pipefail) and print its output, as a `!` line does, but
+    raise CommandFailed when it fails: a `!` line never fails its cell, so a failed apply or a
+    timed-out wait would go unnoticed."""
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                          text=True)
+    print(done.stdout + done.stderr, end="")
+    if done.returncode != 0:
+        raise CommandFailed(f"exit status {done.returncode}: {command}")
