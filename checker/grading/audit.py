@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from ..errors import UsageError
@@ -21,6 +21,7 @@ from ..kube.client import Cluster
 from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
                             credential_settings, credential_value, hpa_for, literal_credential,
                             liveness_problems, pod_templates)
+from .masking import masked_values, redact
 from .model import Criterion, Failure
 from .state import ClusterState
 
@@ -340,7 +341,19 @@ def audit(namespace: str | None = None, context: str | None = None,
     except Failure as failure:
         raise UsageError(failure.message) from None
     return AuditReport(namespace=target, context=cluster.context,
-                       findings=find_pitfalls(state))
+                       findings=masked(find_pitfalls(state), state))
+
+
+def masked(findings: Iterable[Finding], state: ClusterState) -> tuple[Finding, ...]:
+    """The findings with every Secret value of the namespace masked in what they say; when
+    those values cannot be listed, each finding's names and message are withheld."""
+    known, withheld = masked_values(state)
+    if withheld:
+        return tuple(replace(f, workload="(name withheld)", container=None, message=withheld)
+                     for f in findings)
+    return tuple(replace(f, workload=redact(f.workload, known),
+                         container=f.container and redact(f.container, known),
+                         message=redact(f.message, known)) for f in findings)
 
 
 # --- the graded criterion -----------------------------------------------------------------

@@ -9,63 +9,21 @@ report down. Only `ClusterUnreachable` (no server, or credentials refused) stops
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol, runtime_checkable
 
 from ..errors import AccessDenied, ClusterUnreachable, UsageError
 from ..kube.client import Cluster
 from . import exercises
+from .masking import masked_values, redact
 from .model import Criterion, Failure, Result
 from .report import Report
 from .state import ClusterState
 
-MASK = "***"
-"""What a secret value is replaced with in every message."""
-
 # Errors that make every result meaningless: the whole check stops and the CLI reports them.
 # A refused read (AccessDenied) is not one of them: it fails the criterion that needed it.
 _ABORTS = (ClusterUnreachable,)
-
-
-def redact(text: str, secrets: Iterable[str | bytes]) -> str:
-    """`text` with every secret value, in plain, quoted-escaped or base64 form, masked."""
-    forms: set[str] = set()
-    for secret in secrets:
-        forms.update(_spellings(secret))
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
-    return text
-
-
-def _spellings(secret: str | bytes) -> set[str]:
-    """The ways a message may spell a secret: itself, escaped by repr or JSON, base64."""
-    if isinstance(secret, bytes):
-        raw = secret
-        plain = secret.decode("utf-8", errors="replace")
-        escaped = {repr(secret)[2:-1]}
-    else:
-        raw = secret.encode("utf-8", errors="surrogatepass")
-        plain = secret
-        escaped = {repr(secret)[1:-1], json.dumps(secret)[1:-1],
-                   json.dumps(secret, ensure_ascii=False)[1:-1]}
-    if not raw:
-        return set()
-    encoded = {base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii")}
-    forms = {plain, *escaped, *encoded, *(form.rstrip("=") for form in encoded)}
-    return {form for form in forms if form}
-
-
-@runtime_checkable
-class SecretSource(Protocol):
-    """A context that can say which secret values it has read (the state view does)."""
-
-    def secret_values(self) -> Iterable[str | bytes]:
-        """Every secret value read so far."""
-        ...
 
 
 def run_criteria(criteria: Iterable[Criterion], context: object,
@@ -75,8 +33,9 @@ def run_criteria(criteria: Iterable[Criterion], context: object,
     `context` is what the checks read (the state view, or a test's stand-in); the runner
     itself asks nothing of it but, when it is a `SecretSource`, its secret values. The values
     masked are `secrets` plus those, asked after the checks ran so that secrets the context
-    read during them are included. If that call fails, messages are withheld rather than risk
-    printing a secret.
+    read during them are included. If that call fails, every message is withheld rather than
+    risk printing a secret, but for the refusals of the criteria's own reads (which name a
+    right, never a value).
     """
     criteria = tuple(criteria)
     ids = [criterion.id for criterion in criteria]
@@ -84,39 +43,32 @@ def run_criteria(criteria: Iterable[Criterion], context: object,
     if duplicates:
         raise ValueError(f"criterion ids must be unique; repeated: {', '.join(duplicates)}")
     outcomes = [_outcome(criterion, context) for criterion in criteria]
-    known = set(secrets or ())
-    withheld = None
-    if isinstance(context, SecretSource) and callable(context.secret_values):
-        try:
-            known.update(context.secret_values())
-        except _ABORTS:
-            raise
-        except Exception as error:
-            withheld = ("message withheld: the checker could not list the secret values it "
-                        f"must hide ({type(error).__name__})")
+    known, withheld = masked_values(context, secrets)
     return tuple(
         Result(id=criterion.id, title=redact(criterion.title, known), points=criterion.points,
-               passed=passed, message=withheld or redact(message, known),
-               hint=redact(criterion.hint, known))
-        for criterion, (passed, message) in zip(criteria, outcomes))
+               passed=passed, message=redact(message, known) if refusal or not withheld
+               else withheld, hint=redact(criterion.hint, known))
+        for criterion, (passed, message, refusal) in zip(criteria, outcomes))
 
 
-def _outcome(criterion: Criterion, context: object) -> tuple[bool, str]:
-    """Whether the criterion passed, and its message (the note on pass)."""
+def _outcome(criterion: Criterion, context: object) -> tuple[bool, str, bool]:
+    """Whether the criterion passed, its message (the note on pass), and whether that message
+    is the refusal of a read (which names a right, never a value)."""
     try:
         note = criterion.check(context)
         if note is not None and not isinstance(note, str):
             raise TypeError(f"check {criterion.id!r} returned {type(note).__name__}; "
                             "a check returns None or a note string, or raises Failure")
     except Failure as failure:
-        return False, failure.message
+        return False, failure.message, False
     except AccessDenied as refused:
-        return False, str(refused)
+        return False, str(refused), True
     except _ABORTS:
         raise
     except Exception as error:
-        return False, f"the checker hit an unexpected error: {type(error).__name__}: {error}"
-    return True, note or ""
+        return (False, f"the checker hit an unexpected error: {type(error).__name__}: {error}",
+                False)
+    return True, note or "", False
 
 
 def poll(run_once: Callable[[], Report], wait_seconds: float, interval: float = 2.0, *,

@@ -19,7 +19,8 @@ from .model import Failure
 class ClusterState:
     """What the checks see: reads bound to the target namespace, cached for one run.
 
-    Every Secret value read through it is remembered, so the runner can mask those values in
+    `secret_values()` gives every value of every Secret in the target namespace (whether a
+    check read it or not) and of any other Secret a check read, so the runner can mask them in
     whatever a check says.
     """
 
@@ -83,13 +84,31 @@ class ClusterState:
                                                           namespace))
 
     def _remember(self, secret: dict) -> None:
+        public = _PUBLIC_KEYS.get(secret.get("type", "Opaque"), set()) | _PUBLIC_KEYS["*"]
         for key in (secret.get("data") or {}):
             value = decode(secret, key)
-            # Usernames are not secret in this course (the task fixes one); masking "app"
-            # would blot out every "apps/v1" and "app=" in the messages.
-            if value and key != "username":
+            if value and key not in public:
                 self._secrets.add(value)
 
     def secret_values(self) -> list[str]:
-        """Every secret value read so far, for the runner to mask."""
+        """Every value of every Secret in the target namespace, and of any Secret read so far.
+
+        Lists the namespace's Secrets once per run (on the first call). Raises `AccessDenied`
+        when the credentials may not list them: the caller must then show nothing that could
+        hold a value, rather than mask only what it happens to know.
+        """
+        for secret in self._once(("secret", "*", None),
+                                 lambda: self.cluster.list("secret", self.namespace)):
+            self._remember(secret)
         return sorted(self._secrets)
+
+
+_PUBLIC_KEYS: dict[str, set[str]] = {
+    # Usernames are not secret in this course (the task fixes one); masking "app" would blot
+    # out every "apps/v1" and "app=" in the messages.
+    "*": {"username"},
+    # A token Secret's namespace is the graded namespace's own name, and its ca.crt the
+    # cluster's public certificate; masking them would blot out every message's subject.
+    "kubernetes.io/service-account-token": {"namespace", "ca.crt"},
+}
+"""Secret keys whose values are not secret, by Secret type ("*": every type)."""

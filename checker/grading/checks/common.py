@@ -15,6 +15,7 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
+from ...errors import AccessDenied
 from ..model import Failure
 from ..state import ClusterState
 
@@ -102,8 +103,11 @@ def require_secret(state: ClusterState, name: str, reader: str) -> dict:
     found = state.get("secret", name)
     if found is not None:
         return found
-    elsewhere = sorted(s["metadata"]["namespace"] for s in
-                       state.list_cluster("secret", field_selector=f"metadata.name={name}"))
+    try:
+        elsewhere = sorted(s["metadata"]["namespace"] for s in
+                           state.list_cluster("secret", field_selector=f"metadata.name={name}"))
+    except AccessDenied:   # credentials bound to one namespace (a class's) cannot look around
+        elsewhere = []
     if not elsewhere:
         return require(state, "secret", name)
     raise Failure(f"no Secret {name!r} in namespace {state.namespace}"

@@ -290,9 +290,12 @@ def pod_ready(state: ClusterState) -> None:
         if is_ready(pod):
             continue
         phase = (pod.get("status") or {}).get("phase", "Pending")
-        scheduled = condition(pod, "PodScheduled")
-        why = (f": not scheduled ({scheduled.get('message') or scheduled.get('reason')})"
-               if scheduled.get("status") == "False" else "")
+        scheduled, ready = condition(pod, "PodScheduled"), condition(pod, "Ready")
+        if scheduled.get("status") == "False":
+            why = f": not scheduled ({scheduled.get('message') or scheduled.get('reason')})"
+        else:
+            said = ready.get("message") or ready.get("reason")
+            why = f": {said}" if said else ""
         problems.append(f"pod {pod_name} is {phase} and not Ready{why}")
     fail_on(problems)
 

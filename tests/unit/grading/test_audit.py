@@ -226,3 +226,29 @@ def test_each_rule_names_a_section_of_the_pitfalls_lesson_once_it_exists():
     missing = [f"{rule.id}: {rule.section!r}" for rule in audit_module.RULES
                if rule.section not in headings]
     assert not missing, missing
+
+
+class Knowing(FakeState):
+    """A FakeState that, like the state view, says the namespace's Secret values."""
+
+    def __init__(self, values: list[str] | Exception, **kinds) -> None:
+        super().__init__(**kinds)
+        self.values = values
+
+    def secret_values(self) -> list[str]:
+        if isinstance(self.values, Exception):
+            raise self.values
+        return self.values
+
+
+def test_findings_mask_every_secret_value_of_the_namespace():
+    # A Deployment whose name and its container's name are a Secret's value.
+    findings = (Finding("no-pdb", "Deployment", "hunter2-name", "hunter2-name",
+                        "Deployment hunter2-name has no PodDisruptionBudget", "l"),)
+    masked = audit_module.masked(findings, Knowing(["hunter2-name"]))
+    assert masked[0].workload == masked[0].container == "***"
+    assert masked[0].message == "Deployment *** has no PodDisruptionBudget"
+    withheld = audit_module.masked(findings, Knowing(UsageError("refused")))
+    assert "hunter2" not in repr(withheld)
+    assert withheld[0].workload == "(name withheld)"
+    assert withheld[0].message.startswith("message withheld")

@@ -124,18 +124,46 @@ def test_access_reviews_are_asked_once_each() -> None:
     assert len([r for r in snapshot.reads if r[0] == "can-i"]) == 2
 
 
-def test_secret_values_read_are_remembered_but_not_the_username() -> None:
-    secret = {"metadata": {"name": "db-credentials", "namespace": "team-a"},
-              "data": {"username": _b64("app"), "password": _b64("s3cr3t-Pa55")}}
-    listed = {"metadata": {"name": "api-token", "namespace": "team-a"},
-              "data": {"token": _b64("tok-123")}}
-    snapshot = Snapshot({"namespace": [_ns("team-a")], "secret": [secret, listed]})
+def _secret(name: str, where: str, kind: str = "Opaque", **values: str) -> dict:
+    return {"metadata": {"name": name, "namespace": where}, "type": kind,
+            "data": {key: _b64(value) for key, value in values.items()}}
+
+
+def test_every_secret_value_of_the_namespace_is_known_whether_read_or_not() -> None:
+    snapshot = Snapshot({"namespace": [_ns("team-a")], "secret": [
+        _secret("db-credentials", "team-a", username="app", password="s3cr3t-Pa55"),
+        _secret("api-token", "team-a", token="tok-123"),
+        _secret("elsewhere", "team-b", password="not-ours")]})
+    state = ClusterState(snapshot, "team-a")
+    assert state.secret_values() == ["s3cr3t-Pa55", "tok-123"]   # nothing read before
+    assert snapshot.reads == [("list", "secret", "team-a", None, None)]
+    state.secret_values()
+    state.list("secret")   # the checks' own list is the same read
+    assert len(snapshot.reads) == 2   # the namespace once, for state.list; the Secrets once
+
+
+def test_a_secret_of_another_namespace_a_check_read_is_known_too() -> None:
+    snapshot = Snapshot({"namespace": [_ns("team-a")], "secret": [
+        _secret("db-credentials", "team-b", password="from-b")]})
     state = ClusterState(snapshot, "team-a")
     assert state.secret_values() == []
-    state.get("secret", "db-credentials")
-    assert state.secret_values() == ["s3cr3t-Pa55"]
-    state.list("secret")
-    assert state.secret_values() == ["s3cr3t-Pa55", "tok-123"]
+    state.list_cluster("secret", field_selector="metadata.name=db-credentials")
+    assert state.secret_values() == ["from-b"]
+
+
+def test_values_that_are_not_secret_are_not_masked() -> None:
+    token = _secret("sa-token", "team-a", "kubernetes.io/service-account-token",
+                    namespace="team-a", token="eyJhbGc", **{"ca.crt": "-----BEGIN CERT"})
+    snapshot = Snapshot({"namespace": [_ns("team-a")], "secret": [
+        token, _secret("db-credentials", "team-a", username="app", namespace="kept")]})
+    assert ClusterState(snapshot, "team-a").secret_values() == ["eyJhbGc", "kept"]
+
+
+def test_a_refused_list_of_the_secrets_is_raised_for_the_caller_to_withhold() -> None:
+    snapshot = Snapshot({"namespace": [_ns("team-a")]}, refused=frozenset({"secret"}))
+    with pytest.raises(AccessDenied, match="list secrets"):
+        ClusterState(snapshot, "team-a").secret_values()
+
 
 
 def test_the_state_view_asks_its_reader_for_nothing_outside_the_reader_protocol() -> None:

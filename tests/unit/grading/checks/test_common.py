@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from checker.errors import AccessDenied
 from checker.grading.audit import find_pitfalls
 from checker.grading.checks import common, probes, secrets
 from checker.grading.model import Failure
@@ -134,6 +135,16 @@ def test_require_secret_says_when_it_sits_in_another_namespace():
     with pytest.raises(Failure, match="no Secret 'db-credentials' in namespace production; "
                                       "Secrets there: none"):
         common.require_secret(FakeState(), "db-credentials", "a pod")
+
+
+def test_require_secret_without_the_right_to_look_elsewhere_says_it_is_missing():
+    class Bound(FakeState):   # credentials bound to one namespace, as a class's are
+        def list_cluster(self, kind: str, field_selector: str | None = None) -> list[dict]:
+            raise AccessDenied("list", kind + "s", all_namespaces=True)
+
+    with pytest.raises(Failure, match="no Secret 'db-credentials' in namespace production; "
+                                      "Secrets there: none"):
+        common.require_secret(Bound(), "db-credentials", "a pod")
 
 
 def test_fail_on_lists_every_problem_once():
