@@ -68,6 +68,92 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+# --- rwk classroom (CLASSROOM.md) ---------------------------------------------------------
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; anything but yes is no."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _cmd_classroom(args: argparse.Namespace) -> int:
+    from . import classroom   # loads the kubernetes client, as `check` does
+    roster = classroom.load_roster(args.roster)
+    where = {"context": args.context, "kubeconfig": args.kubeconfig}
+    if args.action == "create":
+        try:
+            hours = float(args.hours)
+        except ValueError:
+            raise UsageError(f"--hours {args.hours}: not a number of hours") from None
+        done = classroom.create(roster, args.kubeconfigs, budget=args.budget, hours=hours,
+                                server=args.server, say=_say, **where)
+    elif args.action == "verify":
+        done = classroom.verify(roster, args.kubeconfigs, say=_say, **where)
+    else:
+        done = classroom.delete(roster, yes=args.yes, say=_say,
+                                confirm=_confirm if sys.stdin.isatty() else None, **where)
+    return 0 if done else 1
+
+
+def _classroom_parser(sub: argparse._SubParsersAction) -> None:
+    """`rwk classroom create|verify|delete ROSTER`, with CLASSROOM.md's options."""
+    classroom = sub.add_parser(
+        "classroom", help="a class on one shared cluster: a namespace, rights, budget and "
+        "kubeconfig per student of a roster",
+        description="Teach a class on one shared cluster (CLASSROOM.md). ROSTER is a CSV "
+        "file with a `student` column. Exit 0 when done, 1 when a student could not be "
+        "set up or verified, 2 on bad input, 3 when the cluster cannot be reached.")
+    actions = classroom.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cluster = argparse.ArgumentParser(add_help=False)
+    target = cluster.add_argument_group("the instructor's cluster")
+    target.add_argument("--context", metavar="CTX",
+                        help="kube context (default: the current one)")
+    target.add_argument("--kubeconfig", metavar="PATH",
+                        help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument("--kubeconfigs", default="kubeconfigs", metavar="DIR",
+                       help="the students' kubeconfig files, DIR/<namespace>.kubeconfig "
+                       "(default: kubeconfigs)")
+
+    create = actions.add_parser(
+        "create", parents=[files, cluster],
+        help="make (or repair) each student's namespace, rights, budget and kubeconfig",
+        description="For each student of ROSTER: a namespace, a ServiceAccount and its "
+        "rights, a budget (ResourceQuota and LimitRange) and a kubeconfig whose token comes "
+        "from the TokenRequest API. Running it again changes nothing that is right and "
+        "repairs what is not.")
+    create.add_argument("--budget", default="small", metavar="small|medium|large",
+                        help="the size of each namespace's quota (default: small, which "
+                        "holds every exercise's reference solution at once)")
+    create.add_argument("--hours", default="12", metavar="H",
+                        help="how long the students' tokens last (default: 12; the cluster "
+                        "may shorten it, and create says so)")
+    create.add_argument("--server", metavar="URL",
+                        help="the API address written into the kubeconfigs, the one students "
+                        "reach (default: the instructor's)")
+
+    verify = actions.add_parser(
+        "verify", parents=[files, cluster],
+        help="check every student's kubeconfig: the token works, each right allowed or "
+        "refused as it must be",
+        description="With each student's own kubeconfig, ask the API server "
+        "(SelfSubjectAccessReview) whether each right is allowed or refused as it must be. "
+        "Prints a table, one row per student. Exit 0 when all hold, 1 otherwise.")
+
+    delete = actions.add_parser(
+        "delete", parents=[cluster],
+        help="remove what create made for the roster's students, and nothing else",
+        description="Delete the roster's classroom namespaces (found by the labels create "
+        "set) and their cluster-wide rights; the shared admission policy goes with the "
+        "last classroom namespace. Asks first, unless --yes.")
+    delete.add_argument("--yes", action="store_true",
+                        help="do not ask (needed when stdin is not a terminal)")
+    for action in (create, verify, delete):
+        action.add_argument("roster", metavar="ROSTER", help="the roster, a CSV file")
+        action.set_defaults(run=_cmd_classroom)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -126,6 +212,8 @@ def parser() -> argparse.ArgumentParser:
                            "Exit 0 when none is found, 1 when some are, 2 on bad input, 3 when "
                            "the cluster cannot be reached or refuses the credentials.")
     audit.set_defaults(run=_cmd_audit)
+
+    _classroom_parser(sub)
 
     fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "
                            "the cache, then exit (the sandbox's `up` does this by itself)")

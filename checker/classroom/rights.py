@@ -1,0 +1,277 @@
+"""A student's rights: what RBAC grants, what the admission policy refuses on top, and the
+table of rights `classroom verify` asks the API about.
+
+RBAC (real authorization, checked by the API server on every request):
+- a Role and RoleBinding in the student's namespace: everything the exercises need there;
+- a ClusterRole and ClusterRoleBinding per student: get and patch their own namespace only
+  (resourceNames), read StorageClasses and IngressClasses.
+No `bind` or `escalate` verb is granted, so RBAC's own escalation prevention refuses a Role
+or binding that would grant more than the student holds (a RoleBinding to cluster-admin).
+
+RBAC cannot look inside an object, so one ValidatingAdmissionPolicy (`POLICY`) refuses, to
+any ServiceAccount acting on its own classroom namespace (the student's, and any other the
+student makes there, so a pod's token is held to the same rules):
+- a change of the namespace's labels other than `environment` (a pod-security label
+  included), or of its annotations other than kubectl's last-applied record;
+- updating or deleting an object the classroom made (label `MANAGED_BY`): the budget, the
+  student's ServiceAccount, Role and RoleBinding; removing the label is an update too;
+- a RoleBinding naming anyone but ServiceAccounts of the namespace (a group such as
+  `system:authenticated` would hand the student's rights to the whole class).
+The instructor, the cluster's controllers and other namespaces are not matched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..gradebook.model import Student
+from .names import (MANAGED_BY, MANAGER, POLICY, ROLE, SERVICE_ACCOUNT, cluster_name,
+                    metadata)
+
+RBAC = "rbac.authorization.k8s.io"
+READ = ["get", "list", "watch"]
+WRITE = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+
+ROLE_RULES: list[dict] = [
+    {"apiGroups": [""], "verbs": WRITE,
+     "resources": ["pods", "services", "configmaps", "secrets", "serviceaccounts",
+                   "persistentvolumeclaims", "resourcequotas", "limitranges"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": READ},
+    {"apiGroups": [""], "resources": ["pods/exec", "pods/portforward"],
+     "verbs": ["get", "create"]},
+    {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["endpoints", "events"], "verbs": READ},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": READ},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets", "statefulsets"],
+     "verbs": WRITE},
+    {"apiGroups": ["apps"],
+     "resources": ["deployments/scale", "replicasets/scale", "statefulsets/scale"],
+     "verbs": ["get", "update", "patch"]},
+    {"apiGroups": ["apps"], "resources": ["controllerrevisions"], "verbs": READ},
+    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": WRITE},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": WRITE},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": WRITE},
+    {"apiGroups": [RBAC], "resources": ["roles", "rolebindings"], "verbs": WRITE},
+    {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
+]
+"""What a student may do in their own namespace: every exercise of EXERCISES.md, `kubectl
+rollout` (status, history, undo: deployments and replicasets), logs, exec, port-forward,
+eviction and `kubectl top pods`."""
+
+
+def student_objects(student: Student) -> list[dict]:
+    """The ServiceAccount, Role, RoleBinding, ClusterRole and ClusterRoleBinding of one
+    student (the namespace and budget are made elsewhere)."""
+    ns = student.namespace
+    subject = [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": ns}]
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": metadata(SERVICE_ACCOUNT, student, ns)},
+        {"apiVersion": f"{RBAC}/v1", "kind": "Role", "metadata": metadata(ROLE, student, ns),
+         "rules": ROLE_RULES},
+        {"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding",
+         "metadata": metadata(ROLE, student, ns), "subjects": subject,
+         "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": ROLE}},
+        {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole",
+         "metadata": metadata(cluster_name(student), student),
+         "rules": [
+             {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [ns],
+              "verbs": ["get", "patch"]},
+             {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
+             {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"],
+              "verbs": READ}]},
+        {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding",
+         "metadata": metadata(cluster_name(student), student), "subjects": subject,
+         "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_name(student)}},
+    ]
+
+
+_IS_NAMESPACE = "request.resource.resource == 'namespaces'"
+_LABELLED = (f"has(%s.metadata.labels) && '{MANAGED_BY}' in %s.metadata.labels && "
+             f"%s.metadata.labels['{MANAGED_BY}'] == '{MANAGER}'")
+
+
+def _unchanged_but(old: str, new: str, allowed: list[str]) -> str:
+    """CEL: the maps `old` and `new` are equal but for the keys in `allowed`."""
+    keys = "[" + ", ".join(f"'{key}'" for key in allowed) + "]"
+    return (f"{old}.all(k, k in {keys} || (k in {new} && {new}[k] == {old}[k])) && "
+            f"{new}.all(k, k in {keys} || k in {old})")
+
+
+def policy_objects() -> list[dict]:
+    """The ValidatingAdmissionPolicy and its binding, shared by every classroom namespace."""
+    labels = {MANAGED_BY: MANAGER}
+    rules = [
+        {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["namespaces"],
+         "operations": ["UPDATE"]},
+        {"apiGroups": [""], "apiVersions": ["v1"],
+         "resources": ["resourcequotas", "limitranges", "serviceaccounts"],
+         "operations": ["UPDATE", "DELETE"]},
+        {"apiGroups": [RBAC], "apiVersions": ["v1"], "resources": ["roles", "rolebindings"],
+         "operations": ["CREATE", "UPDATE", "DELETE"]},
+    ]
+    own = "'system:serviceaccount:' + %s + ':'"
+    conditions = [
+        {"name": "a-service-account-of-the-namespace-itself",
+         "expression": f"{_IS_NAMESPACE} ? request.userInfo.username.startsWith("
+                       f"{own % 'request.name'}) : request.userInfo.username.startsWith("
+                       f"{own % 'request.namespace'})"},
+    ]
+    variables = [
+        {"name": name, "expression": f"{obj} != null && has({obj}.metadata.{field}) ? "
+                                     f"{obj}.metadata.{field} : {{}}"}
+        for name, obj, field in (("oldLabels", "oldObject", "labels"),
+                                 ("newLabels", "object", "labels"),
+                                 ("oldAnnotations", "oldObject", "annotations"),
+                                 ("newAnnotations", "object", "annotations"))]
+    variables += [
+        # namespaceObject is there for validations, not for matchConditions.
+        {"name": "classroomNamespace",
+         "expression": f"{_IS_NAMESPACE} ? ({_LABELLED % (('oldObject',) * 3)}) : "
+                       f"(namespaceObject != null && "
+                       f"{_LABELLED % (('namespaceObject',) * 3)})"},
+        {"name": "madeByClassroom",
+         "expression": f"'{MANAGED_BY}' in variables.oldLabels && "
+                       f"variables.oldLabels['{MANAGED_BY}'] == '{MANAGER}'"},
+    ]
+    validations = [
+        {"expression": f"!variables.classroomNamespace || !({_IS_NAMESPACE}) || ("
+                       + _unchanged_but("variables.oldLabels", "variables.newLabels",
+                                        ["environment"]) + ")",
+         "reason": "Forbidden",
+         "message": "a student may change only the `environment` label of their namespace "
+                    "(its pod-security and classroom labels are the instructor's)"},
+        {"expression": f"!variables.classroomNamespace || !({_IS_NAMESPACE}) || ("
+                       + _unchanged_but("variables.oldAnnotations", "variables.newAnnotations",
+                                        ["kubectl.kubernetes.io/last-applied-configuration"])
+                       + ")",
+         "reason": "Forbidden",
+         "message": "a student may not change the annotations of their namespace"},
+        {"expression": f"!variables.classroomNamespace || {_IS_NAMESPACE} || "
+                       "!variables.madeByClassroom",
+         "reason": "Forbidden",
+         "messageExpression": "request.kind.kind + ' ' + request.name + \" is the "
+                              f"classroom's own (label {MANAGED_BY}): a student may not "
+                              "change or delete it\""},
+        {"expression": "!variables.classroomNamespace || "
+                       "request.resource.resource != 'rolebindings' || "
+                       "request.operation == 'DELETE' || !has(object.subjects) || "
+                       "object.subjects.all(s, s.kind == 'ServiceAccount' && "
+                       "s.namespace == request.namespace)",
+         "reason": "Forbidden",
+         "message": "a RoleBinding in a student's namespace may name only ServiceAccounts "
+                    "of that namespace"},
+    ]
+    policy = {"apiVersion": "admissionregistration.k8s.io/v1",
+              "kind": "ValidatingAdmissionPolicy",
+              "metadata": {"name": POLICY, "labels": labels},
+              "spec": {"failurePolicy": "Fail", "matchConstraints": {"resourceRules": rules},
+                       "matchConditions": conditions, "variables": variables,
+                       "validations": validations}}
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1",
+               "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": POLICY, "labels": labels},
+               "spec": {"policyName": POLICY, "validationActions": ["Deny"]}}
+    return [policy, binding]
+
+
+# --- what `verify` asks -------------------------------------------------------------------
+
+OWN, OTHER, CLUSTER = "own", "other", "cluster"
+"""Where a right is asked: the student's namespace, another namespace, cluster-wide."""
+
+
+@dataclass(frozen=True)
+class Right:
+    """One question `verify` asks the API with the student's own credentials
+    (SelfSubjectAccessReview), and the answer it must get."""
+
+    verb: str
+    resource: str
+    group: str = ""
+    where: str = OWN
+    allowed: bool = True
+    subresource: str | None = None
+    name: str | None = None
+    """An object's name; `OWN`/`OTHER` stand for the namespace's own name."""
+
+    @property
+    def label(self) -> str:
+        """How the table names it, as `kubectl auth can-i` would spell it."""
+        resource = f"{self.resource}.{self.group}" if self.group else self.resource
+        if self.subresource:
+            resource += f"/{self.subresource}"
+        name = {OWN: " (own)", OTHER: " (other)"}.get(self.name or "", "")
+        name = name or (f"/{self.name}" if self.name else "")
+        where = {OWN: "", OTHER: " in another namespace", CLUSTER: " cluster-wide"}[self.where]
+        return f"{self.verb} {resource}{name}{where}"
+
+
+def _allow(verb: str, resource: str, group: str = "", **more) -> Right:
+    return Right(verb, resource, group, allowed=True, **more)
+
+
+def _refuse(verb: str, resource: str, group: str = "", **more) -> Right:
+    return Right(verb, resource, group, allowed=False, **more)
+
+
+RIGHTS: tuple[Right, ...] = (
+    _allow("create", "deployments", "apps"),
+    _allow("patch", "deployments", "apps"),          # kubectl rollout undo, set image
+    _allow("list", "replicasets", "apps"),           # kubectl rollout history
+    _allow("create", "statefulsets", "apps"),
+    _allow("delete", "pods"),
+    _allow("get", "pods", subresource="log"),
+    _allow("create", "pods", subresource="exec"),
+    _allow("create", "pods", subresource="portforward"),
+    _allow("create", "pods", subresource="eviction"),
+    _allow("create", "services"),
+    _allow("list", "endpoints"),
+    _allow("list", "endpointslices", "discovery.k8s.io"),
+    _allow("create", "configmaps"),
+    _allow("create", "secrets"),
+    _allow("get", "secrets"),
+    _allow("create", "ingresses", "networking.k8s.io"),
+    _allow("create", "horizontalpodautoscalers", "autoscaling"),
+    _allow("create", "poddisruptionbudgets", "policy"),
+    _allow("create", "persistentvolumeclaims"),
+    _allow("create", "serviceaccounts"),
+    _allow("create", "roles", RBAC),
+    _allow("create", "rolebindings", RBAC),
+    _allow("create", "resourcequotas"),
+    _allow("create", "limitranges"),
+    _allow("list", "events"),
+    _allow("get", "namespaces", where=CLUSTER, name=OWN),
+    _allow("patch", "namespaces", where=CLUSTER, name=OWN),   # the `environment` label
+    _allow("list", "storageclasses", "storage.k8s.io", where=CLUSTER),
+    _allow("list", "ingressclasses", "networking.k8s.io", where=CLUSTER),
+    _refuse("list", "pods", where=OTHER),
+    _refuse("get", "secrets", where=OTHER),
+    _refuse("create", "deployments", "apps", where=OTHER),
+    _refuse("list", "secrets", where=CLUSTER),       # every namespace's
+    _refuse("list", "nodes", where=CLUSTER),
+    _refuse("create", "namespaces", where=CLUSTER),
+    _refuse("delete", "namespaces", where=CLUSTER, name=OWN),
+    _refuse("patch", "namespaces", where=CLUSTER, name=OTHER),
+    _refuse("create", "clusterroles", RBAC, where=CLUSTER),
+    _refuse("create", "clusterrolebindings", RBAC, where=CLUSTER),
+    _refuse("create", "validatingadmissionpolicies", "admissionregistration.k8s.io",
+            where=CLUSTER),
+    _refuse("bind", "clusterroles", RBAC, name="cluster-admin"),    # a RoleBinding to it
+    _refuse("escalate", "roles", RBAC),              # a Role with rights the student lacks
+    _refuse("create", "serviceaccounts", subresource="token"),
+)
+"""The rights `verify` proves with SelfSubjectAccessReview. What the admission policy
+refuses (see the module's docstring) cannot be asked that way: an access review asks the
+authorizers, and admission comes after them. tests/integration/test_classroom.py proves those
+refusals with real requests."""
+
+ADMISSION_RULES: tuple[str, ...] = (
+    "change a label of their namespace other than `environment` (pod-security included)",
+    "change an annotation of their namespace",
+    "update or delete the classroom's ResourceQuota, LimitRange, ServiceAccount, Role or "
+    "RoleBinding",
+    "bind anyone but their namespace's ServiceAccounts in a RoleBinding",
+)
+"""What the admission policy refuses a student, for the docs and `verify`'s footnote."""
