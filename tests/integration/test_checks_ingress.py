@@ -4,55 +4,17 @@ it breaks, with a message that names the mistake, and never shows a Secret's val
 from __future__ import annotations
 
 import base64
-import datetime as dt
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from .exercise_helpers import apply_docs, by_id, find, reference, variant
+from .exercise_helpers import apply_docs, by_id, find, passes_read_only, reference, variant
 from .grading_helpers import expect_failure, settled
+from .tls_helpers import certificate, create_tls_secret
 
 pytestmark = pytest.mark.cluster
 
-HOSTS = ["api.example.com", "app.example.com"]
 EXERCISE = "ingress"
-
-
-def certificate(hosts: list[str] | None = None, cn: str | None = None, days: int = 30,
-                expired: bool = False) -> tuple[bytes, bytes]:
-    """A self-signed certificate for `hosts` (subjectAltName) and its key, PEM."""
-    hosts = HOSTS if hosts is None else hosts
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
-    start, end = ((now - dt.timedelta(days=400), now - dt.timedelta(days=35)) if expired
-                  else (now - dt.timedelta(hours=1), now + dt.timedelta(days=days)))
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn or (hosts or ["x"])[0])])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end))
-    if hosts:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
-    cert = builder.sign(key, hashes.SHA256())
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
-def create_tls_secret(kubectl, namespace: str, tmp_path, pair: tuple[bytes, bytes] | None = None,
-                      name: str = "tls-cert") -> tuple[bytes, bytes]:
-    """The TLS Secret as the task makes it: `kubectl create secret tls`."""
-    cert, key = pair or certificate()
-    (tmp_path / "tls.crt").write_bytes(cert)
-    (tmp_path / "tls.key").write_bytes(key)
-    done = kubectl("create", "secret", "tls", name, "-n", namespace,
-                   f"--cert={tmp_path / 'tls.crt'}", f"--key={tmp_path / 'tls.key'}")
-    assert done.ok, done.output
-    return cert, key
 
 
 def apply_secret(kubectl, namespace: str, data: dict[str, bytes],
@@ -78,6 +40,8 @@ def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
     assert {r.id for r in report.results} == {
         "ingress-class", "ingress-frontend", "ingress-rules", "ingress-backends", "ingress-tls",
         "ingress-certificate"}
+    # TLS Secret, EndpointSlices and IngressClass read with read-only credentials too.
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)
 
 
 def _drop_tls_host(docs):
@@ -113,7 +77,7 @@ VARIANTS = {
     "backend pods never Ready": (
         _frontend_unready, "ingress-backends",
         ["Service frontend has no ready endpoints: 2 pod(s) match its selector app=frontend, "
-         "none is Ready", "is Running but not Ready"], ()),
+         "none is Ready", "is Running but not Ready: readiness probe failed"], ()),
     "named targetPort no pod declares": (
         _frontend_named_target_port, "ingress-backends",
         ["its targetPort 'web' names no container port"], {"ingress-frontend"}),
