@@ -32,10 +32,12 @@ def rollout(kubectl: Kubectl, namespace: str, *change: str,
     assert done.ok, done.output
 
 
-def assert_only(report, failing: str, fragment: str, ignore=frozenset()) -> None:
-    """`failing` fails with a message containing `fragment`; nothing else fails but `ignore`."""
+def assert_only(report, failing: str, *fragments: str, ignore=frozenset()) -> None:
+    """`failing` fails with a message containing each of `fragments`; nothing else fails but
+    `ignore`."""
     results = by_id(report)
     assert not results[failing].passed, f"{failing} passed but the variant breaks it"
-    assert fragment in results[failing].message, results[failing].message
+    for fragment in fragments:
+        assert fragment in results[failing].message, results[failing].message
     others = [r for r in report.results if r.id not in {failing, *ignore} and not r.passed]
     assert not others, [(r.id, r.message) for r in others]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from .conftest import get, wait_for
-from .exercise_helpers import apply_docs, by_id, find, graded, reference
+from .exercise_helpers import apply_docs, by_id, find, graded, passes_read_only, reference
 from .rollout_helpers import assert_only, fast, rollout
 
 pytestmark = pytest.mark.cluster
@@ -40,10 +40,11 @@ def applied(kubectl, namespace: str, docs) -> None:
     rollout(kubectl, namespace)
 
 
-def test_reference_passes(sandbox, kubectl, namespace):
+def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
     apply_docs(kubectl, reference(EXERCISE, namespace))
     report = graded(sandbox, EXERCISE, namespace, wait=60)
     assert report.passed, report.to_text()
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)
 
 
 def test_min_available_2_passes_too(sandbox, kubectl, namespace):
@@ -114,7 +115,7 @@ def test_variant_fails_its_criterion(sandbox, kubectl, namespace, name):
         if doc["kind"] == "PodDisruptionBudget":
             doc["spec"] = {k: v for k, v in doc["spec"].items() if v is not None}
     applied(kubectl, namespace, docs)
-    assert_only(graded(sandbox, EXERCISE, namespace), criterion, fragment, ignore)
+    assert_only(graded(sandbox, EXERCISE, namespace), criterion, fragment, ignore=ignore)
 
 
 def test_no_budget_at_all(sandbox, kubectl, namespace):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from .exercise_helpers import apply_docs, by_id, find, graded, reference
+from .exercise_helpers import apply_docs, by_id, find, graded, passes_read_only, reference
+from .conftest import wait_for
 from .rollout_helpers import PODINFO, assert_only, fast, rollout
 
 pytestmark = pytest.mark.cluster
@@ -26,7 +27,7 @@ def deployment(docs):
     return find(docs, "Deployment", "api-server")
 
 
-def test_reference_passes_after_update_and_rollback(sandbox, kubectl, namespace):
+def test_reference_passes_after_update_and_rollback(sandbox, kubectl, namespace, tmp_path):
     apply_docs(kubectl, reference(EXERCISE, namespace))     # as committed: real pod delays
     rollout(kubectl, namespace)
     update(kubectl, namespace)
@@ -35,6 +36,7 @@ def test_reference_passes_after_update_and_rollback(sandbox, kubectl, namespace)
     assert report.passed, report.to_text()
     assert "tag 6.7.1 was revision 2; the current revision is 3" in \
         by_id(report)["rollout-updated-then-undone"].message
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)
 
 
 def test_updated_but_never_rolled_back(sandbox, kubectl, namespace):
@@ -153,10 +155,13 @@ def test_stuck_rollout_is_not_complete(sandbox, kubectl, namespace):
     done = kubectl("patch", "deployment", "api-server", "-n", namespace, "--type=merge", "-p",
                    '{"spec":{"template":{"spec":{"nodeSelector":{"disk":"nvme"}}}}}')
     assert done.ok, done.output
-    report = graded(sandbox, EXERCISE, namespace, wait=0)
-    for _ in range(20):   # until the controller has made the new ReplicaSet
-        if "updated 1/3" in by_id(report)["rollout-complete"].message:
-            break
+    # "updated 1/3" alone is what a healthy rollout in progress shows too: wait for the cause
+    # (the counts themselves lag the new pod for a moment).
+    cause = "is Pending, not scheduled (Unschedulable)"
+
+    def stuck():
         report = graded(sandbox, EXERCISE, namespace)
+        return report if cause in by_id(report)["rollout-complete"].message else None
+    report = wait_for(stuck, 30, "the unschedulable pod's reason")
     assert_only(report, "rollout-complete", "Deployment api-server is not rolled out: "
-                "updated 1/3")
+                "updated ", cause, "node affinity/selector")

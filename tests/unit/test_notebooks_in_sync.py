@@ -146,14 +146,16 @@ def _headings(path: Path) -> set[str]:
 
 
 def test_hints_point_at_lesson_sections_that_exist() -> None:
-    """A hint "see lessons/NN-x.ipynb, 'Section'" must name a heading of that lesson (lessons
-    not written yet are skipped: their hints are checked once they exist)."""
+    """A hint "see lessons/NN-x.ipynb, 'Section'" must name a lesson that exists and one of
+    its headings."""
     from checker.grading.exercises import EXERCISES
     broken = []
     for exercise, criteria in EXERCISES.items():
         for criterion in criteria:
             for lesson, section in HINT_TARGET.findall(criterion.hint):
                 path = ROOT / lesson
-                if path.is_file() and section not in _headings(path):
+                if not path.is_file():
+                    broken.append(f"{exercise}/{criterion.id}: no lesson {lesson}")
+                elif section not in _headings(path):
                     broken.append(f"{exercise}/{criterion.id}: {lesson} has no heading {section!r}")
     assert not broken, "\n".join(broken)

@@ -254,8 +254,9 @@ def rollout_problem(workload: dict) -> str:
 
 
 def check_rolled_out(state: ClusterState, name: str = APP) -> str | None:
-    """Criterion body: the Deployment is rolled out."""
-    problem = rollout_problem(deployment(state, name))
+    """Criterion body: the Deployment is rolled out (else why not, with the cluster's
+    reasons: a healthy rollout in progress and a stuck one must not read the same)."""
+    problem = rollout_diagnosis(state, deployment(state, name))
     if problem:
         raise Failure(f"Deployment {name} is not rolled out: {problem}")
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..model import Criterion, Failure
 from .common import (APP, condition, container, deployment, fail_on, hpa_for, listing,
-                     replica_sets, revision, rollout_problem, scaled)
+                     replica_sets, revision, rollout_diagnosis, scaled)
 from ..state import ClusterState
 
 LESSON = "lessons/08-rolling-updates.ipynb"
@@ -155,7 +155,7 @@ def current_tag(state: ClusterState) -> None:
 
 def rollout_complete(state: ClusterState) -> None:
     dep = deployment(state)
-    problem = rollout_problem(dep)
+    problem = rollout_diagnosis(state, dep)
     if not problem:
         return None
     progressing = condition(dep, "Progressing")
