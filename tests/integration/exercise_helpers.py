@@ -126,3 +126,11 @@ subjects: [{{kind: ServiceAccount, name: reader, namespace: {namespace}}}]
         yield kubeconfig_with(sandbox, path, {"token": token.stdout.strip()})
     finally:
         kubectl("delete", "clusterrolebinding,clusterrole", role)
+
+
+def passes_read_only(sandbox: Sandbox, exercise: str, namespace: str, path: Path) -> None:
+    """The exercise, solved in `namespace`, passes again when graded with credentials that
+    may only read (and review access): every read path of its checks, refused no write."""
+    with read_only_kubeconfig(sandbox, namespace, path / "read-only") as config:
+        report = grade(exercise, namespace=namespace, kubeconfig=str(config))
+        assert report.passed, report.to_text()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .exercise_helpers import app_container, apply_docs, by_id, find, reference, variant
+from .exercise_helpers import (app_container, apply_docs, by_id, find, passes_read_only, reference,
+                               variant)
 from .grading_helpers import expect_failure, settled
 
 pytestmark = pytest.mark.cluster
@@ -27,10 +28,11 @@ def resources(docs) -> dict:
     return app_container(docs)["resources"]
 
 
-def test_reference_passes(sandbox, kubectl, namespace):
+def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
     apply_docs(kubectl, reference(EXERCISE, namespace))
     report = settled(sandbox, EXERCISE, namespace, timeout=METRICS_WAIT)
     assert report.passed and report.score == report.max_score == 10, report.to_text()
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)   # HPA status read too
 
 
 def test_no_cpu_requests_keep_scaling_inactive(sandbox, kubectl, namespace):

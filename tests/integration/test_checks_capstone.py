@@ -10,7 +10,8 @@ import pytest
 
 from checker.grading import exercises
 
-from .exercise_helpers import apply_docs, by_id, create_secret, find, graded, reference
+from .exercise_helpers import (apply_docs, by_id, create_secret, find, graded, passes_read_only,
+                               reference)
 from .grading_helpers import settled
 from .rollout_helpers import fast, rollout
 
@@ -42,6 +43,7 @@ def test_reference_passes_every_part_then_one_mistake_fails_its_criterion(
     assert report.passed and report.score == report.max_score, report.to_text()
     parts = {result.id.split("/")[0] for result in report.results}
     assert parts == set(exercises.CAPSTONE_PARTS) & set(exercises.EXERCISES)
+    passes_read_only(sandbox, "capstone", namespace, tmp_path)
 
     # A budget that allows nothing: the disruptions part says so, and the audit with it.
     find(docs, "PodDisruptionBudget", "api-server-pdb")["spec"] = {

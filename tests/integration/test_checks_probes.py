@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .conftest import get
-from .exercise_helpers import app_container, apply_docs, by_id, reference, variant
+from .exercise_helpers import (app_container, apply_docs, by_id, passes_read_only, reference,
+                               variant)
 from .grading_helpers import expect_failure, settled
 
 pytestmark = pytest.mark.cluster
@@ -22,10 +23,11 @@ def readiness(docs) -> dict:
     return app_container(docs)["readinessProbe"]
 
 
-def test_reference_passes(sandbox, kubectl, namespace):
+def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
     apply_docs(kubectl, reference(EXERCISE, namespace))
     report = settled(sandbox, EXERCISE, namespace)
     assert report.passed and report.score == report.max_score == 7, report.to_text()
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)
 
 
 def _named_ports(docs):

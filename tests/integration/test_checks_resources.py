@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from .conftest import get
-from .exercise_helpers import app_container, apply_docs, by_id, find, reference, variant
+from .exercise_helpers import (app_container, apply_docs, by_id, find, passes_read_only, reference,
+                               variant)
 from .grading_helpers import expect_failure, settled
 
 pytestmark = pytest.mark.cluster
@@ -19,10 +20,11 @@ def resources(docs) -> dict:
     return app_container(docs)["resources"]
 
 
-def test_reference_passes(sandbox, kubectl, namespace):
+def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
     apply_docs(kubectl, reference(EXERCISE, namespace))
     report = settled(sandbox, EXERCISE, namespace)
     assert report.passed and report.score == report.max_score == 5, report.to_text()
+    passes_read_only(sandbox, EXERCISE, namespace, tmp_path)
 
 
 def test_same_amounts_spelt_otherwise_pass(sandbox, kubectl, namespace):
