@@ -154,6 +154,73 @@ def _classroom_parser(sub: argparse._SubParsersAction) -> None:
         action.set_defaults(run=_cmd_classroom)
 
 
+# --- rwk grade (CLASSROOM.md) -------------------------------------------------------------
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from . import classroom, gradebook   # loads the kubernetes client, as `check` does
+    from .classroom.grading import chosen, grade_class
+    roster = classroom.load_roster(args.roster)
+    names = chosen(args.exercises)
+    formats = [name.strip() for name in (args.format or "").split(",") if name.strip()]
+    gradebook.check_formats(formats)
+    if args.submissions:
+        raise UsageError("--submissions: grading handed-in notebooks is not in this version "
+                         "yet; grade live (without --submissions)")
+    started = time.monotonic()
+    _say(f"grading {len(roster.students)} student(s) x {len(names)} exercise(s) live"
+         + (f", waiting up to {args.wait:g} s for them to pass" if args.wait else ""))
+    grades = grade_class(roster, names, wait=args.wait, context=args.context,
+                         kubeconfig=args.kubeconfig, jobs=args.jobs, say=_say)
+    written = gradebook.write(grades, Path(args.out), formats)
+    passed = sum(all(r.passed for r in g.reports) for g in grades.students)
+    print(f"graded {len(grades.students)} student(s) in {time.monotonic() - started:.1f} s "
+          f"({passed} passed every exercise): {len(written)} file(s) in {args.out}/")
+    return 0
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _grade_parser(sub: argparse._SubParsersAction) -> None:
+    """`rwk grade ROSTER`, with CLASSROOM.md's options."""
+    grade = sub.add_parser(
+        "grade", help="grade every student of a roster, into the files a gradebook takes",
+        description="Grade each student of ROSTER for each exercise, live in their namespace, "
+        "reading the cluster once for the whole class. Writes grades.json, gradebook.csv, "
+        "criteria.csv, canvas.csv and feedback/<namespace>.html into --out. Exit 0 when the "
+        "gradebook is written, whatever the grades; 2 on bad input; 3 when the cluster "
+        "cannot be reached or refuses the credentials.")
+    grade.add_argument("roster", metavar="ROSTER", help="the roster, a CSV file")
+    grade.add_argument("--exercises", default="all", metavar="all|NAME,NAME...",
+                       help="the exercises to grade (default: all eleven)")
+    grade.add_argument("--out", default="grades", metavar="DIR",
+                       help="where the files go (default: grades)")
+    grade.add_argument("--wait", type=_seconds, default=0, metavar="SECONDS",
+                       help="read again until every report passes or SECONDS pass")
+    grade.add_argument("--submissions", metavar="DIR",
+                       help="grade handed-in notebooks instead (not in this version yet)")
+    grade.add_argument("--format", metavar="FORMAT,...",
+                       help="more files: gradescope, github-classroom")
+    grade.add_argument("--jobs", type=_jobs, default=8, metavar="N",
+                       help="students graded at once (default: 8)")
+    target = grade.add_argument_group("the instructor's cluster")
+    target.add_argument("--context", metavar="CTX", help="kube context (default: the "
+                        "current one)")
+    target.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: "
+                        "$KUBECONFIG or ~/.kube/config)")
+    grade.set_defaults(run=_cmd_grade)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -214,6 +281,7 @@ def parser() -> argparse.ArgumentParser:
     audit.set_defaults(run=_cmd_audit)
 
     _classroom_parser(sub)
+    _grade_parser(sub)
 
     fetch = sub.add_parser("binaries", help="download or build the sandbox's binaries into "
                            "the cache, then exit (the sandbox's `up` does this by itself)")

@@ -4,6 +4,7 @@
 - `provision.py`: `create`, each student's namespace, rights, budget and kubeconfig;
 - `verify.py`: `verify`, each kubeconfig's rights asked of the API as the student;
 - `teardown.py`: `delete`, exactly what `create` made;
+- `grading.py`: `grade_class`, `rwk grade` live: the whole class from one snapshot;
 - `rights.py` (RBAC, the admission policy, the rights `verify` asks), `budget.py` (the
   budgets' sizes), `kubeconfigs.py` (the students' files), `names.py` (names and labels),
   `parallel.py` (every student at once).

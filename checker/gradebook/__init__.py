@@ -29,7 +29,7 @@ from . import (canvas, criteria_csv, feedback, github_classroom, grades_json, gr
                gradescope)
 from .model import ClassGrades
 
-__all__ = ["ALWAYS", "FORMATS", "OPTIONAL", "write"]
+__all__ = ["ALWAYS", "FORMATS", "OPTIONAL", "check_formats", "write"]
 
 Writer = Callable[[ClassGrades, Path], list[Path]]
 
@@ -49,17 +49,23 @@ OPTIONAL: tuple[str, ...] = ("gradescope", "github-classroom")
 """The formats written only when `--format` names them."""
 
 
+def check_formats(formats: Iterable[str]) -> set[str]:
+    """The format names, or a UsageError naming the unknown ones (before anything is read)."""
+    wanted = set(formats)
+    unknown = sorted(wanted - FORMATS.keys())
+    if unknown:
+        raise UsageError(f"unknown gradebook format {', '.join(map(repr, unknown))}: --format "
+                         f"takes {', '.join(OPTIONAL)} ({', '.join(ALWAYS)} are always written)")
+    return wanted
+
+
 def write(grades: ClassGrades, out: Path, formats: Iterable[str] = ()) -> list[Path]:
     """Write the always-written formats and `formats` into `out` (created); return the files.
 
     Naming an always-written format in `formats` is allowed and changes nothing. An unknown
     name is a UsageError raised before any file is written.
     """
-    wanted = set(formats)
-    unknown = sorted(wanted - FORMATS.keys())
-    if unknown:
-        raise UsageError(f"unknown gradebook format {', '.join(map(repr, unknown))}: --format "
-                         f"takes {', '.join(OPTIONAL)} ({', '.join(ALWAYS)} are always written)")
+    wanted = check_formats(formats)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, writer in FORMATS.items():

@@ -2,8 +2,8 @@
 `kubernetes` client (.importlinter holds every other package to it).
 
 - `reader.py`: the `Reader` protocol, what the grading core reads through. The live client
-  serves it, and so will a pre-fetched snapshot of many namespaces (one LIST per kind for a
-  whole class), so class grading needs no change to any check.
+  serves it, and so does `snapshot.py`'s `Snapshot` of many namespaces (one LIST per kind
+  for a whole class), so class grading needs no change to any check.
 - `client.py`: `Cluster`, the live client of one kube context: reads, and the one request
   that is not a read, a SubjectAccessReview.
 

@@ -34,7 +34,8 @@ def test_the_formats_and_their_names() -> None:
     assert list(FORMATS) == [*ALWAYS, *OPTIONAL]
     assert ALWAYS == ("json", "gradebook", "criteria", "canvas", "feedback")
     assert OPTIONAL == ("gradescope", "github-classroom")
-    assert sorted(checker.gradebook.__all__) == ["ALWAYS", "FORMATS", "OPTIONAL", "write"]
+    assert sorted(checker.gradebook.__all__) == ["ALWAYS", "FORMATS", "OPTIONAL", "check_formats",
+                                                "write"]
 
 
 def test_by_default_only_the_always_written_files_are_written(tmp_path: Path) -> None:
