@@ -4,7 +4,8 @@ table of rights `classroom verify` asks the API about.
 RBAC (real authorization, checked by the API server on every request):
 - a Role and RoleBinding in the student's namespace: everything the exercises need there;
 - a ClusterRole and ClusterRoleBinding per student: get and patch their own namespace only
-  (resourceNames), read StorageClasses and IngressClasses.
+  (resourceNames), read StorageClasses and IngressClasses, and ask SubjectAccessReviews
+  (the `namespaces` check asks one, so a student can check their own work).
 No `bind` or `escalate` verb is granted, so RBAC's own escalation prevention refuses a Role
 or binding that would grant more than the student holds (a RoleBinding to cluster-admin).
 
@@ -48,7 +49,8 @@ ROLE_RULES: list[dict] = [
     {"apiGroups": ["apps"],
      "resources": ["deployments/scale", "replicasets/scale", "statefulsets/scale"],
      "verbs": ["get", "update", "patch"]},
-    {"apiGroups": ["apps"], "resources": ["controllerrevisions"], "verbs": READ},
+    {"apiGroups": ["apps"], "resources": ["controllerrevisions", "daemonsets"], "verbs": READ},
+    {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": READ},
     {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": WRITE},
     {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": WRITE},
     {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": WRITE},
@@ -57,7 +59,8 @@ ROLE_RULES: list[dict] = [
 ]
 """What a student may do in their own namespace: every exercise of EXERCISES.md, `kubectl
 rollout` (status, history, undo: deployments and replicasets), logs, exec, port-forward,
-eviction and `kubectl top pods`."""
+eviction and `kubectl top pods`; reading every kind of workload, as `check()` and `rwk audit`
+do when a student checks their own work."""
 
 
 def student_objects(student: Student) -> list[dict]:
@@ -80,7 +83,11 @@ def student_objects(student: Student) -> list[dict]:
               "verbs": ["get", "patch"]},
              {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
              {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"],
-              "verbs": READ}]},
+              "verbs": READ},
+             # A question, not a write: the `namespaces` check asks it, so a student can
+             # run `check()` on their own work.
+             {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
+              "verbs": ["create"]}]},
         {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding",
          "metadata": metadata(cluster_name(student), student), "subjects": subject,
          "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_name(student)}},
@@ -242,10 +249,13 @@ RIGHTS: tuple[Right, ...] = (
     _allow("create", "resourcequotas"),
     _allow("create", "limitranges"),
     _allow("list", "events"),
+    _allow("list", "daemonsets", "apps"),            # what `check()` and the audit read
+    _allow("list", "cronjobs", "batch"),
     _allow("get", "namespaces", where=CLUSTER, name=OWN),
     _allow("patch", "namespaces", where=CLUSTER, name=OWN),   # the `environment` label
     _allow("list", "storageclasses", "storage.k8s.io", where=CLUSTER),
     _allow("list", "ingressclasses", "networking.k8s.io", where=CLUSTER),
+    _allow("create", "subjectaccessreviews", "authorization.k8s.io", where=CLUSTER),
     _refuse("list", "pods", where=OTHER),
     _refuse("get", "secrets", where=OTHER),
     _refuse("create", "deployments", "apps", where=OTHER),
@@ -259,6 +269,7 @@ RIGHTS: tuple[Right, ...] = (
     _refuse("create", "validatingadmissionpolicies", "admissionregistration.k8s.io",
             where=CLUSTER),
     _refuse("bind", "clusterroles", RBAC, name="cluster-admin"),    # a RoleBinding to it
+    _refuse("create", "daemonsets", "apps"),        # a pod on every node of a shared cluster
     _refuse("escalate", "roles", RBAC),              # a Role with rights the student lacks
     _refuse("create", "serviceaccounts", subresource="token"),
 )

@@ -19,8 +19,9 @@ from checker import classroom
 from checker.classroom.names import LIMITS, POLICY, QUOTA, ROLE, SELECTOR
 from checker.clusters.base import Kubectl
 from checker.clusters.sandbox import Sandbox
+from checker.grading.runner import grade
 
-from .exercise_helpers import apply_docs, create_secret, graded, reference
+from .exercise_helpers import apply_docs, create_secret, reference
 from .grading_helpers import settled
 from .rollout_helpers import fast, rollout
 from .tls_helpers import create_tls_secret
@@ -126,8 +127,14 @@ def test_every_reference_solution_passes_in_one_namespace_as_the_student(room, t
     def solve(exercise: str, check: bool = True) -> None:
         apply_docs(student, fast(reference(exercise, ns)))
         if check:
-            report = settled(sandbox, exercise, ns, timeout=60)
-            assert report.passed, report.to_text()
+            passes(exercise)
+
+    def passes(exercise: str, timeout: float = 60) -> None:
+        """`rwk check` as the instructor, then as the student checking their own work."""
+        report = settled(sandbox, exercise, ns, timeout=timeout)
+        assert report.passed and report.score == report.max_score, report.to_text()
+        own = grade(exercise, namespace=ns, kubeconfig=str(room.kubeconfig("alice")))
+        assert own.passed, own.to_text()
 
     create_secret(student, ns)
     create_tls_secret(student, ns, tmp_path)
@@ -139,15 +146,14 @@ def test_every_reference_solution_passes_in_one_namespace_as_the_student(room, t
     rollout(student, ns, "set", "image", "deployment/api-server",
             "api-server=ghcr.io/stefanprodan/podinfo:6.7.1")
     rollout(student, ns, "rollout", "undo", "deployment/api-server")
-    assert settled(sandbox, "rolling-updates", ns).passed
+    passes("rolling-updates")
     solve("storage", check=False)
     rollout(student, ns, target="statefulset/postgres")
-    assert settled(sandbox, "storage", ns).passed
+    passes("storage")
     solve("autoscaling", check=False)
     solve("capstone", check=False)
-    report = settled(sandbox, "capstone", ns, timeout=METRICS_WAIT)
-    assert report.passed and report.score == report.max_score, report.to_text()
-    assert graded(sandbox, "autoscaling", ns).passed
+    passes("capstone", timeout=METRICS_WAIT)
+    passes("autoscaling")
 
     # An eviction, as a node drain makes it: the PDB allows one.
     pods = json.loads(student("get", "pods", "-l", "app=api-server", "-o", "json").stdout)
