@@ -10,6 +10,7 @@ cannot be asked this way; the table's footnote says so.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,10 @@ def render(rows: list[Row]) -> str:
             for line in lines]
     passed = sum(row.ok for row in rows)
     text.append(f"{passed} of {len(rows)} student(s) hold every right.")
-    text.append("Asked with SelfSubjectAccessReview as each student: the rights above. Held "
-                "by the admission policy, which an access review cannot ask (proved by the "
-                "test suite): a student may not " + "; ".join(ADMISSION_RULES) + ".")
+    text += textwrap.wrap(
+        f"Asked with SelfSubjectAccessReview as each student: {len(RIGHTS)} rights "
+        f"({wanted_allowed} allowed, {wanted_refused} refused; docs/instructors.md describes "
+        "them). Held by the admission policy, which an access review cannot ask (the test "
+        "suite proves it with real requests): a student may not "
+        + "; ".join(ADMISSION_RULES) + ".", width=99)
     return "\n".join(line.rstrip() for line in text)
