@@ -61,7 +61,7 @@ def grade_class(roster: Roster, exercises: Iterable[str] = ALL, *, wait: float =
     previous: dict[tuple[str, str], Report] = {}
     while True:
         started = time.monotonic()
-        graded = _read_and_grade(cluster, roster.students, names, jobs)
+        graded = grade_snapshot(Snapshot(cluster), roster.students, names, jobs)
         passed = sum(all(r.passed for r in g.reports) for g in graded)
         say(f"graded {len(graded)} student(s) x {len(names)} exercise(s) in "
             f"{time.monotonic() - started:.1f} s: {passed} passed everything")
@@ -74,10 +74,9 @@ def grade_class(roster: Roster, exercises: Iterable[str] = ALL, *, wait: float =
                        students=tuple(graded))
 
 
-def _read_and_grade(cluster: Cluster, students: Iterable[Student], names: tuple[str, ...],
-                    jobs: int) -> list[StudentGrades]:
-    """One snapshot of the cluster, every student graded from it."""
-    snapshot = Snapshot(cluster)
+def grade_snapshot(snapshot: Snapshot, students: Iterable[Student], names: tuple[str, ...],
+                   jobs: int = JOBS) -> list[StudentGrades]:
+    """Every student graded for `names` from one snapshot of the cluster (`jobs` at once)."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda student: _grade_student(snapshot, student, names),
                              students))
