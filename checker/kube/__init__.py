@@ -6,6 +6,8 @@
   for a whole class), so class grading needs no change to any check.
 - `client.py`: `Cluster`, the live client of one kube context: reads, and the one request
   that is not a read, a SubjectAccessReview.
+- `writer.py`: `Writer`, the classroom's writes (apply, delete, tokens). The grading core
+  may never import it (.importlinter).
 
 Cluster backends (which start clusters and drive kubectl) live in `checker.clusters`, not here.
 """
