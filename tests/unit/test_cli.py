@@ -190,3 +190,30 @@ def test_audit_dash_n_reaches_the_audit(monkeypatch, capsys):
     assert cli.main(["audit", "-n", "team-a"]) == 0
     assert seen == {"namespace": "team-a"}
     assert "audit: namespace team-a" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--exercises", "configmap"], "unknown exercise 'configmap'"),
+    (["--exercises", ","], "(none named)"),
+    (["--format", "excel"], "unknown gradebook format 'excel'"),
+    (["--submissions", "handed-in"], "--submissions: grading handed-in notebooks is not"),
+    (["--jobs", "0"], "must be 1 or more"),
+    (["--wait", "soon"], "not a number of seconds"),
+])
+def test_grade_refuses_bad_options_before_reading_the_cluster(capsys, tmp_path, args,
+                                                              fragment):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\nada\n")
+    missing = tmp_path / "no-kubeconfig"   # reading the cluster would fail otherwise
+    try:
+        code = cli.main(["grade", str(roster), "--kubeconfig", str(missing), *args])
+    except SystemExit as exit_:   # argparse's own refusals
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_grade_without_a_roster_file_exits_2(capsys, tmp_path):
+    assert cli.main(["grade", str(tmp_path / "absent.csv")]) == 2
+    assert "absent.csv" in capsys.readouterr().err
