@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 
 from ..errors import UsageError
 from . import audit
@@ -54,5 +55,16 @@ def criteria(exercise: str) -> tuple[Criterion, ...]:
     if exercise in PLANNED:
         raise UsageError(f"exercise {exercise!r} is not gradable in this version yet; "
                          f"available: {', '.join([*EXERCISES, 'capstone'])}")
-    raise UsageError(f"unknown exercise {exercise!r}; choose one of "
+    raise UsageError(f"unknown exercise {exercise!r}; {did_you_mean(exercise)}choose one of "
                      f"{', '.join([*EXERCISES, 'capstone'])}")
+
+
+def did_you_mean(name: str) -> str:
+    """"did you mean configmaps? " for the exercise closest to a mistyped `name`, else ""."""
+    names = [*EXERCISES, *PLANNED, "capstone"]
+    lowered = name.strip().lower()
+    # A prefix or an exact name in other case is meant for sure; else the closest spelling.
+    found = [n for n in names if n == lowered] or [n for n in names if n.startswith(lowered)
+                                                   and len(lowered) >= 3]
+    found = found or difflib.get_close_matches(lowered, names, n=1, cutoff=0.6)
+    return f"did you mean {found[0]}? " if found else ""

@@ -37,3 +37,24 @@ def test_every_exercise_of_the_contract_is_known():
         assert name in exercises.EXERCISES or name in exercises.PLANNED or name == "capstone"
     with pytest.raises(UsageError, match="unknown exercise 'storge'"):
         exercises.criteria("storge")
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("configmap", "configmaps"), ("storge", "storage"), ("Secrets", "secrets"),
+    ("rolling-update", "rolling-updates"), ("roll", "rolling-updates"), ("ingres", "ingress"),
+    ("cap", "capstone"), ("disruption", "disruptions")])
+def test_an_unknown_name_is_answered_with_the_closest_exercise(typed, meant):
+    with pytest.raises(UsageError) as caught:
+        exercises.criteria(typed)
+    message = str(caught.value)
+    assert message.startswith(f"unknown exercise {typed!r}; did you mean {meant}? ")
+    assert "capstone" in message.rsplit("choose one of", 1)[1]   # the whole list still follows
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("typed", ["nope", "xyz", "pdb", ""])
+def test_a_name_close_to_none_suggests_nothing(typed):
+    with pytest.raises(UsageError) as caught:
+        exercises.criteria(typed)
+    assert "did you mean" not in str(caught.value)
+    assert str(caught.value).startswith(f"unknown exercise {typed!r}; choose one of ")
