@@ -17,5 +17,7 @@ def check(exercise: str, namespace: str | None = None, wait: float = 0, *,
     `.max_score` and `.to_dict()`, and `.again()` checks once more.
     """
     from .grading.runner import grade   # here: the kubernetes client loads only when needed
+    from .notebooks.panel import register
+    register()   # in a notebook kernel, a report shows as the check panel (ipywidgets)
     return grade(exercise, namespace=namespace, context=context, kubeconfig=kubeconfig,
                  wait=wait)
