@@ -18,6 +18,7 @@ import argparse
 import base64
 import os
 import secrets
+import string
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,18 @@ def create(bench: Bench) -> float:
 
 def verify(bench: Bench) -> float:
     return bench.rwk("verify", str(bench.roster), "--kubeconfigs", str(bench.kubeconfigs))
+
+
+def more_nodes(bench: Bench, count: int) -> None:
+    """Worker nodes beside the sandbox's three, as a workshop's cluster would have for a
+    class (three 4-cpu nodes hold a few students' capstones, not a hundred)."""
+    template = string.Template((ROOT / "checker" / "clusters" / "sandbox_node.yaml").read_text())
+    manifest = "\n---\n".join(
+        template.substitute(name=f"bench-worker-{i}", index=100 + i, cpu=4, memory="8Gi",
+                            zone=f"zone-{'abc'[i % 3]}") for i in range(count))
+    done = bench.box.kubectl()("apply", "-f", "-", input=manifest)
+    if not done.ok:
+        sys.exit(f"adding nodes failed:\n{done.output}")
 
 
 def capstone_everywhere(bench: Bench) -> float:
@@ -163,6 +176,7 @@ def main() -> None:
     try:
         figures = {"create": create(bench), "create again (nothing to do)": create(bench),
                    "verify": verify(bench)}
+        more_nodes(bench, args.students // 2)
         figures["capstone applied everywhere (setup)"] = capstone_everywhere(bench)
         time.sleep(args.settle)   # pods Ready, HPAs with metrics: a class mid-workshop
         runs = [grade(bench, bench.kubeconfigs.parent / f"grades-{i}") for i in range(3)]
