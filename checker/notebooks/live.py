@@ -501,7 +501,8 @@ _TEMPLATES = {
     "rollout": """\
 <div class="rwk-live" data-view="rollout" data-final="{{ final }}">{{ style }}
 <p><strong>rollout of {{ name }}</strong>: {{ "done" if final else "watching" }},
-<span class="rwk-seconds">{{ "%.1f" % seconds }}</span> s{{ "" if final else " of at most %g" % limit }}</p>
+<span class="rwk-seconds">{{ "%.1f" % seconds }}</span>
+s{{ "" if final else " of at most %g" % limit }}</p>
 <table><tr><th>pod</th><th>ReplicaSet</th><th>phase</th><th>Ready</th></tr>
 {% for pod in pods %}<tr class="{{ 'new' if pod.group == new else '' }}"><td>{{ pod.name }}</td>
 <td>{{ pod.group }} {{ "(new)" if pod.group == new else "(old)" }}</td><td>{{ pod.phase }}</td>
@@ -509,16 +510,19 @@ _TEMPLATES = {
 {% endfor %}</table>
 {% if final %}<details open><summary>timeline ({{ timeline | length }} changes)</summary>
 <table><tr><th>s</th><th>pod</th><th>ReplicaSet</th><th>what</th></tr>
-{% for m in timeline %}<tr><td>{{ m.seconds }}</td><td>{{ m.pod }}</td><td>{{ m.group }}</td><td>{{ m.what }}</td></tr>
+{% for m in timeline %}<tr><td>{{ m.seconds }}</td><td>{{ m.pod }}</td><td>{{ m.group }}</td>
+<td>{{ m.what }}</td></tr>
 {% endfor %}</table></details>{% endif %}
 </div>""",
     "hpa": """\
 <div class="rwk-live" data-view="hpa" data-final="{{ final }}">{{ style }}
 <p><strong>HPA {{ name }}</strong>: {{ "done" if final else "watching" }},
-<span class="rwk-seconds">{{ "%.1f" % seconds }}</span> s{{ "" if final else " of at most %g" % limit }}</p>
+<span class="rwk-seconds">{{ "%.1f" % seconds }}</span>
+s{{ "" if final else " of at most %g" % limit }}</p>
 {% set last = samples[-1] if samples else None %}
 {% if last %}<p>cpu <strong>{{ last[1] if last[1] is not none else "?" }}%</strong> of a
-{{ last[2] }}% target · replicas <strong>{{ last[3] }}</strong>, desired {{ last[4] }}</p>{% endif %}
+{{ last[2] }}% target · replicas <strong>{{ last[3] }}</strong>, desired {{ last[4] }}</p>
+{% endif %}
 <table><tr><th>s</th><th>cpu %</th><th>target %</th><th>replicas</th><th>desired</th></tr>
 {% for s in changes %}<tr><td>{{ s[0] }}</td><td>{{ s[1] if s[1] is not none else "?" }}</td>
 <td>{{ s[2] }}</td><td>{{ s[3] }}</td><td>{{ s[4] }}</td></tr>
@@ -526,7 +530,8 @@ _TEMPLATES = {
     "namespace": """\
 <div class="rwk-live" data-view="namespace" data-final="{{ final }}">{{ style }}
 <p><strong>namespace {{ name }}</strong>: {{ "done" if final else "watching" }},
-<span class="rwk-seconds">{{ "%.1f" % seconds }}</span> s{{ "" if final else " of at most %g" % limit }}</p>
+<span class="rwk-seconds">{{ "%.1f" % seconds }}</span>
+s{{ "" if final else " of at most %g" % limit }}</p>
 <table><tr><th>pod</th><th>phase</th><th>Ready</th><th>restarts</th><th>waiting</th></tr>
 {% for pod in pods %}<tr><td>{{ pod.name }}</td><td>{{ pod.phase }}</td>
 <td class="{{ 'ok' if pod.ready else 'no' }}">{{ "Ready" if pod.ready else "not Ready" }}</td>
