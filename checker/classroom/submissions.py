@@ -1,0 +1,380 @@
+"""`rwk grade ROSTER --submissions DIR`: each student's handed-in notebooks re-run in a fresh
+namespace with their own restricted credentials, then graded as live `rwk grade` grades.
+
+The recipe, per class: find what each student handed in (`handed_in.find`, before any
+cluster is touched); the grading cluster (`--context`/`--kubeconfig`, else a sandbox of its
+own, `rwk-grade-<pid>`, on a free port with a throwaway kubeconfig, so a learner's `rwk up`
+sandbox is never touched); the classroom's `create` for the roster (namespace, rights,
+budget, a kubeconfig per student in a private temporary folder). Then per student, `jobs`
+at once: run their notebooks in course order, each with papermill in a process of its own
+(`_papermill_main.py`), then grade their namespace from one snapshot with the same criteria
+as `rwk check` (`grading.grade_snapshot`), reading again until every report passes or
+`max(wait, SETTLE)` seconds pass, and delete the namespace. At the end the classroom's
+`delete` (or the sandbox goes).
+
+What a notebook runs with (`kernel_env`): PATH (the sandbox's kubectl, this Python's bin
+folder with `rwk`, the system's), HOME and TMPDIR in a scratch folder of the student's,
+KUBECONFIG the student's restricted kubeconfig, LANG; nothing else of the grader's
+environment, so the instructor's kubeconfig is never in the kernel's environment. The
+working folder is a copy of the student's folder. The grader's local user runs it: notebooks
+are code, so this belongs on a throwaway machine (docs/instructors.md).
+
+A cell that raises does not stop its notebook: every cell runs, as "Run All" with errors
+allowed, and the state they leave is graded. A cell that runs past `cell_timeout` is
+interrupted (the notebook goes on); a notebook that runs past `notebook_timeout` is killed
+with its kernel (the rest of its cells do not run; the student's next notebook does). What
+happened is the 0-point criterion `notebook-ran` of the exercise's report (naming the cell
+and why), and `executed/<file-id>/run.json`; the executed copies are
+`executed/<file-id>/NN-exercise.ipynb`, Secret values and the student's token masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ClusterUnreachable, RwkError, UsageError
+from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
+from ..grading.masking import redact
+from ..grading.report import Report
+from ..grading.state import ClusterState
+from ..kube.client import Cluster
+from ..kube.snapshot import Snapshot
+from ..kube.writer import Writer
+from . import handed_in, kubeconfigs
+from .grading import ALL, grade_snapshot
+from .parallel import for_each
+from .provision import create
+from .teardown import delete
+
+Say = Callable[[str], None]
+
+CELL_TIMEOUT = 300.0
+"""Seconds a cell may run before it is interrupted (the solutions wait up to 180 s for a
+rollout in one cell). $RWK_CELL_TIMEOUT overrides it."""
+NOTEBOOK_TIMEOUT = 900.0
+"""Seconds a notebook may run before it is killed with its kernel. $RWK_NOTEBOOK_TIMEOUT."""
+SETTLE = 30.0
+"""Seconds grading reads again after a student's last notebook, until every report passes
+(rollouts a notebook started without waiting for), when `--wait` asks for less."""
+INTERVAL = 3.0
+TOKEN_HOURS = 6.0
+JOBS = 8
+"""Students at once. A notebook mostly waits for the cluster (rollouts, the HPA's metrics);
+8 keeps two cores busy and the sandbox's simulated nodes within their CPU (8 students'
+capstones request 7.6 of the 12 cores of its 3 nodes). benchmarks/submissions.py measures."""
+SCRATCH = "rwk-grade-"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    cell: float = CELL_TIMEOUT
+    notebook: float = NOTEBOOK_TIMEOUT
+
+    @classmethod
+    def from_environment(cls, cell: float | None = None,
+                         notebook: float | None = None) -> Timeouts:
+        """The given figures, else $RWK_CELL_TIMEOUT / $RWK_NOTEBOOK_TIMEOUT, else defaults."""
+        def pick(given: float | None, variable: str, default: float) -> float:
+            if given is not None:
+                value = given
+            else:
+                text = os.environ.get(variable, "").strip()
+                if not text:
+                    return default
+                try:
+                    value = float(text)
+                except ValueError:
+                    raise UsageError(f"${variable}={text!r}: not a number of seconds") from None
+            if not value > 0 or value == float("inf"):
+                raise UsageError(f"{variable.lower()[4:]}: must be more than 0 seconds, "
+                                 f"got {value:g}")
+            return value
+        return cls(pick(cell, "RWK_CELL_TIMEOUT", CELL_TIMEOUT),
+                   pick(notebook, "RWK_NOTEBOOK_TIMEOUT", NOTEBOOK_TIMEOUT))
+
+
+@dataclass(frozen=True)
+class _Grader:
+    """Everything a student's run needs, shared by all students of one class."""
+
+    cluster: Cluster
+    writer: Writer
+    """The grader's own credentials on the grading cluster: to delete each namespace."""
+    out: Path
+    scratch: Path
+    kubeconfigs: Path
+    bin_dir: Path
+    names: tuple[str, ...]
+    timeouts: Timeouts
+    settle: float
+    say: Say
+
+
+def grade_submissions(roster: Roster, submissions: str | os.PathLike,
+                      exercises: Iterable[str] = ALL, *, out: str | os.PathLike = "grades",
+                      wait: float = 0, context: str | None = None,
+                      kubeconfig: str | os.PathLike | None = None, jobs: int = JOBS,
+                      cell_timeout: float | None = None, notebook_timeout: float | None = None,
+                      settle: float = SETTLE, say: Say = print) -> ClassGrades:
+    """Re-run and grade every student's handed-in notebooks; write `executed/` into `out`.
+
+    UsageError (exit 2) for a missing submissions folder or namespaces that already exist on
+    a given cluster; ClusterUnreachable (exit 3) when the grading cluster cannot be used.
+    """
+    root = Path(submissions)
+    if not root.is_dir():
+        raise UsageError(f"--submissions {root}: no such folder; give the folder that holds "
+                         "a folder per student (their id or namespace)")
+    if wait < 0:
+        raise UsageError(f"--wait must be 0 or more seconds, got {wait:g}")
+    names = tuple(exercises)
+    timeouts = Timeouts.from_environment(cell_timeout, notebook_timeout)
+    handed = {s.student: handed_in.find(root, s, names) for s in roster.students}
+    for student in roster.students:
+        for line in handed[student.student].ignored:
+            say(f"{student.namespace}: not graded: {line}")
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=SCRATCH)))
+        os.chmod(scratch, 0o700)
+        where = stack.enter_context(_grading_cluster(context, kubeconfig, scratch, say))
+        cluster = Cluster(context=where.context, kubeconfig=where.kubeconfig)
+        if not where.own:
+            _refuse_existing(cluster, where.kubeconfig, roster)
+        say(f"grading cluster: context {cluster.context}; provisioning "
+            f"{len(roster.students)} namespace(s)")
+        create(roster, scratch / "kubeconfigs", hours=TOKEN_HOURS, context=where.context,
+               kubeconfig=where.kubeconfig, say=lambda line: None)
+        if not where.own:
+            stack.callback(lambda: delete(roster, yes=True, context=where.context,
+                                          kubeconfig=where.kubeconfig, say=lambda line: None))
+        writer = Writer(where.context, where.kubeconfig)
+        grader = _Grader(cluster, writer, Path(out), scratch, scratch / "kubeconfigs",
+                         _bin_dir(scratch), names, timeouts, max(wait, settle), say)
+        graded = for_each(roster.students,
+                          lambda student: _grade_one(grader, student, handed[student.student]),
+                          jobs)
+    return ClassGrades(roster=roster, context=cluster.context, exercises=names,
+                       students=tuple(graded))
+
+
+@dataclass(frozen=True)
+class _Where:
+    context: str | None
+    kubeconfig: str | None
+    own: bool
+    """A sandbox started for this grading (and stopped after it)."""
+
+
+@contextlib.contextmanager
+def _grading_cluster(context: str | None, kubeconfig: str | os.PathLike | None,
+                     scratch: Path, say: Say) -> Iterator[_Where]:
+    """The cluster given, or a sandbox of this grading's own, stopped and removed after."""
+    if context or kubeconfig:
+        yield _Where(context, str(kubeconfig) if kubeconfig else None, False)
+        return
+    from ..clusters.sandbox import Sandbox
+
+    box = Sandbox(name=f"rwk-grade-{os.getpid()}", port=0,
+                  kubeconfig=scratch / "grader.kubeconfig")
+    say(f"starting sandbox {box.name!r} for grading (a free port, its own kubeconfig; a "
+        "course sandbox of `rwk up` is left alone)")
+    try:
+        box.up(lambda line: None)
+    except RwkError as error:
+        with contextlib.suppress(Exception):
+            box.down(lambda line: None)
+        raise ClusterUnreachable(f"could not start a sandbox to grade on: {error}") from None
+    try:
+        yield _Where(box.context, str(box.kubeconfig), True)
+    finally:
+        box.down(lambda line: None)
+        say(f"sandbox {box.name!r} stopped and removed")
+
+
+def _refuse_existing(cluster: Cluster, kubeconfig: str | None, roster: Roster) -> None:
+    """A given cluster must not hold the roster's namespaces: they are re-made fresh there,
+    and a live class's work is never deleted for it."""
+    names = {ns["metadata"]["name"] for ns in cluster.list("namespace")}
+    taken = [s.namespace for s in roster.students if s.namespace in names]
+    if taken:
+        shown = ", ".join(taken[:5]) + (", ..." if len(taken) > 5 else "")
+        raise UsageError(
+            f"{len(taken)} of the roster's namespaces already exist on context "
+            f"{cluster.context}: {shown}. --submissions re-runs each student in a fresh "
+            "namespace of that name; grade on a cluster without them (leave out --context "
+            "and --kubeconfig: a sandbox of its own), or remove them first "
+            "(`rwk classroom delete ROSTER`).")
+
+
+def _bin_dir(scratch: Path) -> Path:
+    """A folder with the sandbox's kubectl, first on the notebooks' PATH."""
+    from ..clusters.binaries import cached_path
+    from ..clusters.versions import load
+
+    folder = scratch / "bin"
+    folder.mkdir()
+    kubectl = cached_path("kubectl", load().kubernetes)
+    if kubectl.is_file():
+        (folder / "kubectl").symlink_to(kubectl)
+    return folder
+
+
+def kernel_env(kubeconfig: Path, bin_dir: Path, home: Path) -> dict[str, str]:
+    """The whole environment a student's notebook runs in: nothing of the grader's but
+    LANG, so no credential of the instructor's reaches the kernel."""
+    tmp = home / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
+                            "/usr/local/bin", "/usr/bin", "/bin"])
+    return {"PATH": path, "HOME": str(home), "TMPDIR": str(tmp),
+            "KUBECONFIG": str(kubeconfig), "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "NO_COLOR": "1"}
+
+
+def _grade_one(grader: _Grader, student: Student, handed: handed_in.Handed) -> StudentGrades:
+    started = time.monotonic()
+    config = kubeconfigs.path_of(grader.kubeconfigs, student)
+    runs: dict[str, handed_in.NotebookRun] = {}
+    problems = dict(handed.problems)
+    executed: dict[str, dict] = {}
+    if not config.is_file():
+        problems = {e: "the grader could not make this student's namespace on the grading "
+                       "cluster; the notebooks were not run" for e in grader.names}
+    elif handed.notebooks:
+        home = grader.scratch / "students" / student.file_id
+        work = home / "work"
+        shutil.copytree(handed.folder, work, symlinks=True)
+        env = kernel_env(config, grader.bin_dir, home)
+        for exercise, path in handed.notebooks:
+            run, document = _run_notebook(grader, student, exercise, work / path.name,
+                                          home / "executed" / path.name, env, work)
+            runs[exercise] = run
+            if document is not None:
+                executed[exercise] = document
+            grader.say(f"{student.namespace}: {run.file}: {run.outcome} in "
+                       f"{run.seconds:.0f} s" + (f", {len(run.failed)} failed cell(s)"
+                                                 if run.failed else ""))
+    grades, secrets = _grade_state(grader, student)
+    secrets += [token for token in [kubeconfigs.token_of(kubeconfigs.read(config))] if token]
+    reports = tuple(_with_notebook(report, runs.get(report.exercise),
+                                   problems.get(report.exercise), secrets)
+                    for report in grades.reports)
+    _write_executed(grader.out, student, handed, runs, executed, secrets)
+    with contextlib.suppress(RwkError):
+        grader.writer.delete("v1", "Namespace", student.namespace)
+    graded = dataclasses.replace(grades, reports=reports)
+    grader.say(f"{student.namespace}: graded {graded.score}/{graded.max_score} in "
+               f"{time.monotonic() - started:.0f} s")
+    return graded
+
+
+def _run_notebook(grader: _Grader, student: Student, exercise: str, source: Path,
+                  output: Path, env: dict[str, str], work: Path
+                  ) -> tuple[handed_in.NotebookRun, dict | None]:
+    """One notebook with papermill in a process group of its own; killed, kernel and all,
+    at the notebook timeout."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.unlink(missing_ok=True)
+    command = [sys.executable, str(Path(__file__).with_name("_papermill_main.py")),
+               str(source), str(output), student.namespace,
+               f"{grader.timeouts.cell:g}", str(work)]
+    started = time.monotonic()
+    killed = False
+    child = subprocess.Popen(command, env=env, cwd=work, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        _, stderr = child.communicate(timeout=grader.timeouts.notebook)
+    except subprocess.TimeoutExpired:
+        killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        _, stderr = child.communicate()
+    finally:
+        with contextlib.suppress(ProcessLookupError):   # a kernel left behind, if any
+            os.killpg(child.pid, signal.SIGKILL)
+    seconds = time.monotonic() - started
+    document = _read_json(output)
+    note = ""
+    if child.returncode == 2 and not killed:
+        note = next((line for line in reversed(stderr.splitlines())
+                     if line.startswith("papermill could not")), "papermill failed")
+    run = handed_in.summarize(exercise, document, seconds=seconds, killed=killed,
+                              cell_timeout=grader.timeouts.cell,
+                              notebook_timeout=grader.timeouts.notebook, note=note)
+    if killed and not note:
+        run = dataclasses.replace(run, note=f"killed at its {grader.timeouts.notebook:g} s "
+                                  "timeout")
+    return run, document
+
+
+def _read_json(path: Path) -> dict | None:
+    """papermill's output; None when it wrote none, or was killed in the middle of a write."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _grade_state(grader: _Grader, student: Student) -> tuple[StudentGrades, list[str]]:
+    """The student's reports, read again until all pass or the settle time is up; and the
+    Secret values of their namespace, to mask."""
+    deadline = time.monotonic() + grader.settle
+    while True:
+        snapshot = Snapshot(grader.cluster)
+        grades = grade_snapshot(snapshot, [student], grader.names, jobs=1)[0]
+        if all(r.passed for r in grades.reports) or time.monotonic() + INTERVAL > deadline:
+            break
+        time.sleep(INTERVAL)
+    try:
+        secrets = list(ClusterState(snapshot, student.namespace).secret_values())
+    except RwkError:
+        secrets = []
+    return grades, secrets
+
+
+def _with_notebook(report: Report, run: handed_in.NotebookRun | None, problem: str | None,
+                   secrets: list[str]) -> Report:
+    result = handed_in.masked(handed_in.criterion(report.exercise, run, problem), secrets)
+    return dataclasses.replace(report, results=(*report.results, result))
+
+
+def _write_executed(out: Path, student: Student, handed: handed_in.Handed,
+                    runs: dict[str, handed_in.NotebookRun], executed: dict[str, dict],
+                    secrets: list[str]) -> None:
+    folder = out / "executed" / student.file_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for exercise, document in executed.items():
+        _write(folder / handed_in.NOTEBOOKS[exercise],
+               json.dumps(handed_in.mask(document, secrets), indent=1, ensure_ascii=False))
+    summary = {"student": student.student, "namespace": student.namespace,
+               "folder": handed.folder.name if handed.folder else None,
+               "notebooks": [run.to_dict() for run in runs.values()],
+               "not_run": dict(sorted(handed.problems.items())),
+               "ignored": list(handed.ignored)}
+    _write(folder / "run.json", redact(json.dumps(summary, indent=2, ensure_ascii=False),
+                                       secrets))
+
+
+def _write(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
