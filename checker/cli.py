@@ -166,14 +166,19 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     names = chosen(args.exercises)
     formats = [name.strip() for name in (args.format or "").split(",") if name.strip()]
     gradebook.check_formats(formats)
-    if args.submissions:
-        raise UsageError("--submissions: grading handed-in notebooks is not in this version "
-                         "yet; grade live (without --submissions)")
     started = time.monotonic()
-    _say(f"grading {len(roster.students)} student(s) x {len(names)} exercise(s) live"
-         + (f", waiting up to {args.wait:g} s for them to pass" if args.wait else ""))
-    grades = grade_class(roster, names, wait=args.wait, context=args.context,
-                         kubeconfig=args.kubeconfig, jobs=args.jobs, say=_say)
+    if args.submissions:
+        from .classroom.submissions import grade_submissions
+        _say(f"grading {len(roster.students)} student(s) x {len(names)} exercise(s) from "
+             f"the notebooks in {args.submissions}/, {args.jobs} student(s) at once")
+        grades = grade_submissions(roster, args.submissions, names, out=args.out,
+                                   wait=args.wait, context=args.context,
+                                   kubeconfig=args.kubeconfig, jobs=args.jobs, say=_say)
+    else:
+        _say(f"grading {len(roster.students)} student(s) x {len(names)} exercise(s) live"
+             + (f", waiting up to {args.wait:g} s for them to pass" if args.wait else ""))
+        grades = grade_class(roster, names, wait=args.wait, context=args.context,
+                             kubeconfig=args.kubeconfig, jobs=args.jobs, say=_say)
     written = gradebook.write(grades, Path(args.out), formats)
     passed = sum(all(r.passed for r in g.reports) for g in grades.students)
     print(f"graded {len(grades.students)} student(s) in {time.monotonic() - started:.1f} s "
@@ -208,11 +213,15 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--wait", type=_seconds, default=0, metavar="SECONDS",
                        help="read again until every report passes or SECONDS pass")
     grade.add_argument("--submissions", metavar="DIR",
-                       help="grade handed-in notebooks instead (not in this version yet)")
+                       help="grade handed-in notebooks instead: DIR/<student id or "
+                       "namespace>/NN-exercise.ipynb, each student's re-run with papermill in "
+                       "a fresh namespace of a grading cluster (--context/--kubeconfig, else "
+                       "a sandbox of its own); also writes executed/")
     grade.add_argument("--format", metavar="FORMAT,...",
                        help="more files: gradescope, github-classroom")
     grade.add_argument("--jobs", type=_jobs, default=8, metavar="N",
-                       help="students graded at once (default: 8)")
+                       help="students graded at once (default: 8); with --submissions, "
+                       "students whose notebooks run at once")
     target = grade.add_argument_group("the instructor's cluster")
     target.add_argument("--context", metavar="CTX", help="kube context (default: the "
                         "current one)")

@@ -196,7 +196,7 @@ def test_audit_dash_n_reaches_the_audit(monkeypatch, capsys):
     (["--exercises", "configmap"], "unknown exercise 'configmap'"),
     (["--exercises", ","], "(none named)"),
     (["--format", "excel"], "unknown gradebook format 'excel'"),
-    (["--submissions", "handed-in"], "--submissions: grading handed-in notebooks is not"),
+    (["--submissions", "handed-in"], "--submissions handed-in: no such folder"),
     (["--jobs", "0"], "must be 1 or more"),
     (["--wait", "soon"], "not a number of seconds"),
 ])
