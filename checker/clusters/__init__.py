@@ -1,17 +1,19 @@
 """Cluster backends behind one interface: sandbox (kwok), kind, and an existing cluster.
 
-Each backend has `up(say)`, `down(say)`, `status()`, `reset(say)` and a `context`.
-`rwk up` records which backend it started in the cache, so `down`, `status` and `reset`
-act on the same one without being told again.
+Each backend has `up(say)`, `stop(say)` (keep the state; `up` brings it back),
+`down(say)` (delete), `work()` (what `down` would delete that a learner made), `status()`,
+`reset(say)` and a `context`. `rwk up` records which backend it started in the cache, so
+`stop`, `down`, `status` and `reset` act on the same one without being told again.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from typing import Protocol
 
-from ..errors import UnknownBackend
+from ..errors import UnknownBackend, UsageError
 from . import _proc, binaries
 from .base import ClusterStatus, Progress
 
@@ -24,7 +26,9 @@ class Backend(Protocol):
     @property
     def context(self) -> str: ...
     def up(self, say: Progress) -> None: ...
+    def stop(self, say: Progress) -> None: ...
     def down(self, say: Progress) -> None: ...
+    def work(self) -> list[str]: ...
     def status(self) -> ClusterStatus: ...
     def reset(self, say: Progress) -> list[str]: ...
 
@@ -93,7 +97,32 @@ def current(name: str | None = None, **options) -> Backend:
     return make(name or recalled() or "sandbox", **options)
 
 
-def down(say: Progress, name: str | None = None) -> None:
-    """Stop the cluster the course started and forget it."""
-    current(name).down(say)
+def stop(say: Progress, name: str | None = None) -> None:
+    """Stop the cluster the course started, keeping its state; `up` brings it back."""
+    current(name).stop(say)
+
+
+def down(say: Progress, name: str | None = None, *, yes: bool = True,
+         confirm: Callable[[str], bool] | None = None) -> bool:
+    """Delete the cluster the course started and forget it; True when it was deleted.
+
+    Without `yes`, when the cluster holds a learner's work, say what would be lost and ask
+    `confirm`; with nobody to ask (`confirm` None) raise UsageError (exit 2), deleting nothing.
+    """
+    backend = current(name)
+    if not yes:
+        lost = backend.work()
+        if lost:
+            what = "\n".join(f"  {line}" for line in lost)
+            if confirm is None:
+                raise UsageError(f"deleting the cluster loses this work:\n{what}\nno one can "
+                                 "confirm (stdin is not a terminal), so nothing was deleted. "
+                                 "`rwk stop` keeps the work; `rwk down --yes` deletes it.")
+            say(f"deleting the cluster loses this work:\n{what}\n"
+                "(`rwk stop` stops it and keeps the work instead)")
+            if not confirm("Delete the cluster and all of it?"):
+                say("nothing deleted")
+                return False
+    backend.down(say)
     forget()
+    return True

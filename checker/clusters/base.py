@@ -188,3 +188,39 @@ def default_kubeconfig() -> Path:
     if env:
         return Path(env.split(os.pathsep)[0])
     return Path.home() / ".kube" / "config"
+
+
+WORK_KINDS = ("deployments", "statefulsets", "daemonsets", "jobs", "cronjobs", "services",
+              "configmaps", "secrets", "persistentvolumeclaims", "ingresses",
+              "horizontalpodautoscalers", "poddisruptionbudgets", "serviceaccounts", "roles",
+              "rolebindings", "resourcequotas", "limitranges")
+"""What a learner makes in a namespace, as `rwk down` counts it before it deletes."""
+_AUTOMATIC = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
+
+
+def work_summary(namespaces: list[str], objects: list[dict]) -> list[str]:
+    """One line per namespace, counting what a learner made there (automatic objects, such
+    as every namespace's kube-root-ca.crt and default ServiceAccount, left out)."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in namespaces}
+    for item in objects:
+        meta = item.get("metadata") or {}
+        where = counts.get(meta.get("namespace", ""))
+        if where is None or (item.get("kind"), meta.get("name")) in _AUTOMATIC:
+            continue
+        where[item["kind"]] = where.get(item["kind"], 0) + 1
+    return [f"namespace {name}: " + (", ".join(f"{n} {kind}{'s' * (n != 1)}"
+                                                for kind, n in sorted(found.items()))
+                                     or "empty")
+            for name, found in sorted(counts.items())]
+
+
+def course_work(kubectl: Kubectl) -> list[str]:
+    """What deleting this course-owned cluster would lose: its non-system namespaces and
+    what they hold, one line each (two reads)."""
+    listing = kubectl.json("get", "namespaces")
+    names = [i["metadata"]["name"] for i in listing["items"]
+             if i["metadata"]["name"] not in SYSTEM_NAMESPACES]
+    if not names:
+        return []
+    objects = kubectl.json("get", ",".join(WORK_KINDS), "--all-namespaces")
+    return work_summary(names, objects.get("items", []))

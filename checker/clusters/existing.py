@@ -46,8 +46,15 @@ class Existing:
         say(f"using the existing cluster of context {kubectl.context!r}; the course will not "
             "stop it, and `rwk reset` deletes only namespaces labelled " + COURSE_LABEL)
 
+    def stop(self, say: Progress) -> None:
+        say("the existing backend does not stop a cluster the course did not start")
+
     def down(self, say: Progress) -> None:
         say("the existing backend does not stop a cluster the course did not start")
+
+    def work(self) -> list[str]:
+        """Nothing: `down` deletes nothing of a cluster the course did not start."""
+        return []
 
     def status(self) -> ClusterStatus:
         return read_status(self.backend_name, self.kubectl())

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import DockerUnavailable, PortInUse, StartFailed
+from ..errors import BackendError, DockerUnavailable, PortInUse, StartFailed
 from . import _proc
-from .base import ClusterStatus, Component, Kubectl, Progress, read_status, reset_namespaces
+from .base import (ClusterStatus, Component, Kubectl, Progress, course_work, read_status,
+                   reset_namespaces)
 from .versions import Versions, load
 
 INGRESS_MANIFEST = ("https://raw.githubusercontent.com/kubernetes/ingress-nginx/"
@@ -73,6 +74,7 @@ CREATE_TIMEOUT = 600.0
 APPLY_TIMEOUT = 120.0
 ROLLOUT_TIMEOUT = 300.0
 WEBHOOK_TIMEOUT = 120.0
+START_TIMEOUT = 120.0
 
 
 def kind_config(name: str) -> dict:
@@ -414,6 +416,8 @@ class Kind:
             if verdict != "ok":
                 say(f"warning: {message}")
             say(f"kind cluster {self.name!r} already exists (context {self.context})")
+            if not self.kubectl().reachable():
+                self._start_nodes(say, deadline)
         else:
             if verdict == "refuse":
                 raise DockerUnavailable(f"{message}. Without it, use `rwk up --backend sandbox`.")
@@ -499,6 +503,56 @@ class Kind:
                                   f"({result.output or 'empty'}); see `kubectl get jobs -n "
                                   f"{INGRESS_NAMESPACE}`")
             self.sleep(2)
+
+    # --- stop, and start again --------------------------------------------------------------
+
+    def nodes(self) -> list[str]:
+        """The cluster's node containers, as `kind get nodes` names them."""
+        result = self.runner(["kind", "get", "nodes", "--name", self.name], timeout=30)
+        self._check(result, "list the kind cluster's node containers")
+        return sorted(result.stdout.split())
+
+    def stop(self, say: Progress) -> None:
+        """Stop the node containers and keep them, with everything in the cluster: `up`
+        starts them again."""
+        if (not shutil.which("kind") and self.runner is _proc.run) or not self.exists():
+            say(f"no kind cluster named {self.name!r}; nothing to stop")
+            return
+        nodes = self.nodes()
+        result = self.runner(["docker", "stop", *nodes], timeout=180)
+        if not result.ok:
+            raise BackendError(f"docker could not stop the kind nodes {', '.join(nodes)}: "
+                               f"{result.output}. `rwk down` deletes the cluster instead.")
+        say(f"kind cluster {self.name!r} stopped ({len(nodes)} node containers kept); "
+            "`rwk up` starts it again as it was")
+
+    def _start_nodes(self, say: Progress, deadline: _Deadline) -> None:
+        """Start a stopped cluster's node containers and wait for its API and nodes."""
+        nodes = self.nodes()
+        say(f"starting the stopped kind cluster {self.name!r}: {', '.join(nodes)}")
+        timeout = deadline.left(APPLY_TIMEOUT, "start the node containers")
+        self._check(self.runner(["docker", "start", *nodes], timeout=timeout),
+                    "start the kind cluster's node containers")
+        kubectl = self.kubectl()
+        end = self.clock() + deadline.left(START_TIMEOUT, "wait for the API server")
+        while not kubectl.reachable():
+            if self.clock() >= end:
+                raise StartFailed(f"the API server of kind cluster {self.name!r} did not "
+                                  f"answer within {START_TIMEOUT:.0f} s of starting its nodes; "
+                                  f"see `docker logs {self.name}-control-plane`")
+            self.sleep(1)
+        kubectl.wait_nodes_ready(len(nodes), timeout=deadline.left(START_TIMEOUT,
+                                                                  "wait for the nodes"), say=say)
+
+    def work(self) -> list[str]:
+        """What `down` would delete that a learner made: one line per namespace."""
+        if (not shutil.which("kind") and self.runner is _proc.run) or not self.exists():
+            return []
+        kubectl = self.kubectl()
+        if not kubectl.reachable():
+            return [f"everything in the stopped kind cluster {self.name!r} (it cannot be read "
+                    "while stopped; `rwk up` starts it, to look)"]
+        return course_work(kubectl)
 
     @staticmethod
     def _check(result: _proc.Result, what: str) -> None:

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import PortInUse, StartFailed
+from ..errors import BackendError, PortInUse, StartFailed
 from . import _proc, binaries
-from .base import Component, ClusterStatus, Kubectl, Progress, read_status, reset_namespaces
+from .base import (Component, ClusterStatus, Kubectl, Progress, course_work, read_status,
+                   reset_namespaces)
 from .versions import Versions, load
 
 HERE = Path(__file__).parent
@@ -96,13 +97,21 @@ class Sandbox:
                 self._set_up_objects(kubectl, v, say)
                 return
             say(f"restarting the stopped sandbox {self.name!r}")
+            self._clear_stale_pids()
             result = self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
             if not result.ok:
-                say("it did not restart; creating it anew")
-                self._kwokctl(bins, "delete", "cluster", "--name", self.name)
-        if not self.cluster_dir.is_dir():
+                # Never delete it here: it holds the learner's work. `rwk down` may, when asked.
+                said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
+                raise StartFailed(f"the stopped sandbox {self.name!r} did not start again: "
+                                  f"kwokctl start said: {said}. Its state is kept in "
+                                  f"{self.cluster_dir} (logs in its logs/ folder); `rwk up` "
+                                  "tries again, and `rwk down` then `rwk up` starts afresh, "
+                                  "losing the work in it.")
+            restarted = True
+        else:
             self._create(bins, v, say)
-        self._verify_components(bins)
+            restarted = False
+        self._verify_components(bins, keep=restarted)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
         _offer_kubectl(bins["kubectl"], say)
@@ -140,11 +149,17 @@ class Sandbox:
         return any("address already in use" in self._log_tail(log, 30)
                    for log in logs.glob("*.log")) if logs.is_dir() else False
 
-    def _verify_components(self, bins: binaries.BinarySet) -> None:
-        """Every component must still run a moment after start; else clean up and say which."""
+    def _verify_components(self, bins: binaries.BinarySet, keep: bool = False) -> None:
+        """Every component must still run a moment after start; else clean up and say which.
+        A restarted sandbox (`keep`) is not removed: it holds the learner's work."""
         time.sleep(0.5)
         pids = self.pids()
         dead = [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
+        if dead and keep:
+            raise StartFailed(f"the sandbox {self.name!r} restarted, but {', '.join(dead)} "
+                              f"exited right after starting; see {self.cluster_dir / 'logs'}. "
+                              "Its state is kept: `rwk up` tries again, and `rwk down` then "
+                              "`rwk up` starts afresh, losing the work in it.")
         if dead:
             self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting")
 
@@ -235,7 +250,42 @@ class Sandbox:
         except OSError:
             return f"(no log at {path})"
 
-    # --- down, status, reset -----------------------------------------------------------
+    # --- stop, down, status, reset -----------------------------------------------------
+
+    def stop(self, say: Progress) -> None:
+        """Stop every sandbox process through kwokctl and keep the cluster's state (etcd's
+        data, the config, the certificates): `up` starts it again as it was."""
+        if not self.cluster_dir.is_dir():
+            say(f"no sandbox named {self.name!r} is present; nothing to stop")
+            return
+        pids = self.pids()
+        if not any(_alive(pid) for pid in pids.values()):
+            say(f"sandbox {self.name!r} is already stopped; `rwk up` starts it again")
+            return
+        kwokctl = binaries.cached_path("kwokctl", load().kwok)
+        result = self.runner([str(kwokctl), "stop", "cluster", "--name", self.name],
+                             env=self._env(), timeout=120)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        running = [f"{name} (pid {pid})" for name, pid in pids.items() if _alive(pid)]
+        if running or not result.ok:
+            raise BackendError(f"kwokctl could not stop sandbox {self.name!r}: "
+                               f"{result.output or 'no output'}"
+                               + (f"; still running: {', '.join(running)}" if running else "")
+                               + ". `rwk down` deletes it instead (and the work in it).")
+        say(f"sandbox {self.name!r} stopped; its state is kept in {self.cluster_dir}, and "
+            "`rwk up` starts it again as it was")
+
+    def work(self) -> list[str]:
+        """What `down` would delete that a learner made: one line per namespace."""
+        if not self.cluster_dir.is_dir():
+            return []
+        kubectl = self.kubectl()
+        if not kubectl.reachable():
+            return [f"everything in the stopped sandbox {self.name!r} (it cannot be read "
+                    "while stopped; `rwk up` starts it, to look)"]
+        return course_work(kubectl)
 
     def down(self, say: Progress) -> None:
         """Stop every sandbox process and remove the cluster's files and context."""
@@ -256,6 +306,20 @@ class Sandbox:
         if not result.ok:
             say(f"kwokctl delete reported: {result.output}")
         say(f"sandbox {self.name!r} stopped and removed")
+
+    def _clear_stale_pids(self) -> None:
+        """Remove the pid files of components that no longer run (killed, or a reboot), so
+        `kwokctl start` starts them: it takes any process with that pid, an unreaped zombie
+        or a stranger that reuses the number after a reboot, for the component itself."""
+        for pid_file in (self.cluster_dir / "pids").glob("*.pid"):
+            try:
+                pid = int(pid_file.read_text().strip())
+                ours = _alive(pid) and str(self.cluster_dir) in Path(
+                    f"/proc/{pid}/cmdline").read_text(errors="replace")
+            except (OSError, ValueError):
+                ours = False
+            if not ours:
+                pid_file.unlink(missing_ok=True)
 
     def pids(self) -> dict[str, int]:
         """Component name to process id, from kwokctl's pid files."""

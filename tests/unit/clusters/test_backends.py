@@ -12,7 +12,7 @@ import pytest
 import checker.clusters as clusters
 from checker.clusters import _proc
 from checker.clusters.base import (COURSE_LABEL, ClusterStatus, Component, Kubectl, NodeState,
-                                   nodes_of, read_status, reset_namespaces)
+                                   nodes_of, read_status, reset_namespaces, work_summary)
 from checker.clusters.existing import Existing
 from checker.clusters.kind import Kind
 from checker.errors import ClusterUnreachable, StartFailed, UnknownBackend, UsageError
@@ -333,3 +333,88 @@ def test_reset_reports_a_failed_delete():
                        ("delete",): (1, "", "forbidden")})
     with pytest.raises(StartFailed, match="lesson-1.*forbidden"):
         reset_namespaces(Kubectl("c", binary="kubectl", runner=runner), True, lambda m: None)
+
+
+# --- stop, and down that asks first ---------------------------------------------------------
+
+class WorkBackend(FakeBackend):
+    """A backend holding a learner's work."""
+
+    def __init__(self, work: list[str]):
+        super().__init__()
+        self._work = work
+
+    def stop(self, say):
+        self.events.append("stop")
+
+    def work(self):
+        self.events.append("work")
+        return self._work
+
+
+def test_stop_keeps_the_remembered_backend(cache, monkeypatch):
+    fake = WorkBackend([])
+    monkeypatch.setattr(clusters, "make", lambda name, **o: fake)
+    clusters.up("auto", print)
+    clusters.stop(print)
+    assert fake.events == ["up", "stop"]
+    assert clusters.recalled() == "kind"   # `rwk up` brings back the same one
+
+
+def test_down_with_work_and_nobody_to_ask_deletes_nothing_exit_2(cache, monkeypatch):
+    fake = WorkBackend(["namespace production: 1 Deployment, 1 Service"])
+    monkeypatch.setattr(clusters, "make", lambda name, **o: fake)
+    clusters.remember("kind", "kind-rwk")
+    with pytest.raises(UsageError) as error:
+        clusters.down(print, yes=False, confirm=None)
+    message = str(error.value)
+    assert "namespace production: 1 Deployment, 1 Service" in message
+    assert "rwk stop" in message and "--yes" in message
+    assert error.value.exit_code == 2
+    assert "down" not in fake.events
+    assert clusters.recalled() == "kind"
+
+
+def test_down_with_work_asks_and_a_no_deletes_nothing(cache, monkeypatch):
+    fake = WorkBackend(["namespace production: 2 ConfigMaps"])
+    monkeypatch.setattr(clusters, "make", lambda name, **o: fake)
+    asked: list[str] = []
+    said: list[str] = []
+    assert clusters.down(said.append, yes=False,
+                         confirm=lambda q: asked.append(q) or False) is False
+    assert asked and "down" not in fake.events
+    assert "namespace production: 2 ConfigMaps" in said[0] and said[-1] == "nothing deleted"
+    assert clusters.down(said.append, yes=False, confirm=lambda q: True) is True
+    assert fake.events[-1] == "down"
+
+
+def test_down_asks_nothing_when_there_is_no_work_or_with_yes(cache, monkeypatch):
+    empty = WorkBackend([])
+    monkeypatch.setattr(clusters, "make", lambda name, **o: empty)
+    assert clusters.down(print, yes=False, confirm=None) is True
+    assert empty.events == ["work", "down"]
+    full = WorkBackend(["namespace production: 1 Secret"])
+    monkeypatch.setattr(clusters, "make", lambda name, **o: full)
+    assert clusters.down(print, yes=True, confirm=None) is True
+    assert full.events == ["down"]                 # --yes does not even read
+
+
+def test_work_summary_counts_what_a_learner_made_per_namespace():
+    objects = [{"kind": k, "metadata": {"namespace": ns, "name": n}} for k, ns, n in (
+        ("Deployment", "production", "api-server"), ("Service", "production", "api-server"),
+        ("ConfigMap", "production", "api-config"), ("ConfigMap", "production", "other"),
+        ("ConfigMap", "production", "kube-root-ca.crt"),
+        ("ServiceAccount", "production", "default"), ("ServiceAccount", "production", "deployer"),
+        ("Deployment", "kube-system", "coredns"))]
+    assert work_summary(["production", "lesson-00"], objects) == [
+        "namespace lesson-00: empty",
+        "namespace production: 2 ConfigMaps, 1 Deployment, 1 Service, 1 ServiceAccount"]
+
+
+def test_existing_neither_stops_nor_counts_work():
+    runner = Recorder({})
+    said: list[str] = []
+    Existing(context_name="workshop", runner=runner).stop(said.append)
+    assert "does not stop" in said[0]
+    assert Existing(context_name="workshop", runner=runner).work() == []
+    assert runner.calls == []

@@ -35,7 +35,10 @@ class FakeRunner:
                  metrics_args: str = METRICS_ARGS_WITHOUT, failing_kubectl: str = "",
                  kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
                  ca_bundles: tuple[str, ...] = ("LS0tLS1CRUdJTg==",),
-                 controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane"):
+                 controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane",
+                 readyz: tuple[bool, ...] = (True,), docker_code: int = 0):
+        self.readyz = list(readyz)
+        self.docker_code = docker_code
         self.kind_version = kind_version
         self.ca_bundles = list(ca_bundles)
         self.controller_pods = controller_pods or {"items": []}
@@ -65,6 +68,11 @@ class FakeRunner:
             # The temp dir holding the config is gone once the backend returns: read it now.
             self.config_text = Path(args[args.index("--config") + 1]).read_text()
             return _proc.Result(args, self.create_code, "", self.create_stderr)
+        if args[:3] == ("kind", "get", "nodes"):
+            return _proc.Result(args, 0, "rwk-worker\nrwk-control-plane\nrwk-worker2\n", "")
+        if args[:2] in (("docker", "stop"), ("docker", "start")):
+            return _proc.Result(args, self.docker_code, "\n".join(args[2:]),
+                                "" if self.docker_code == 0 else "Error: No such container")
         if args[:3] == ("kind", "delete", "cluster"):
             return _proc.Result(args, 0, "", "Deleting cluster \"rwk\" ...")
         if len(args) > 2 and args[1] == "--context":
@@ -78,7 +86,10 @@ class FakeRunner:
                 bundle = self.ca_bundles.pop(0) if len(self.ca_bundles) > 1 else self.ca_bundles[0]
                 return _proc.Result(args, 0, bundle, "")
             if rest[:2] == ("get", "--raw"):
-                return _proc.Result(args, 0, "ok", "")
+                # /readyz, one answer per call; the last one repeats.
+                up = self.readyz.pop(0) if len(self.readyz) > 1 else self.readyz[0]
+                return _proc.Result(args, 0 if up else 1, "ok" if up else "",
+                                    "" if up else "connection refused")
             if rest[:1] == ("version",):
                 return _proc.Result(args, 0, json.dumps(
                     {"serverVersion": {"gitVersion": "v1.36.1"}}), "")
@@ -93,6 +104,14 @@ class FakeRunner:
                 return _proc.Result(args, 0, "True", "")
             if rest[:2] == ("get", "pods"):
                 return _proc.Result(args, 0, json.dumps(self.controller_pods), "")
+            if rest[:1] == ("get",) and "--all-namespaces" in rest:
+                return _proc.Result(args, 0, json.dumps({"items": [
+                    {"kind": kind, "metadata": {"namespace": ns, "name": name}}
+                    for kind, ns, name in (
+                        ("Deployment", "lesson-pods", "api-server"),
+                        ("ConfigMap", "lesson-pods", "kube-root-ca.crt"),
+                        ("ServiceAccount", "lesson-pods", "default"),
+                        ("Deployment", "kube-system", "coredns"))]}), "")
             if rest[:2] == ("get", "namespaces"):
                 names = ["default", "kube-system", "ingress-nginx", "local-path-storage",
                          "lesson-pods"]
@@ -524,3 +543,71 @@ def test_reset_deletes_every_non_system_namespace():
     assert removed == ["lesson-pods"]
     deletes = [c for c in runner.kubectl_calls() if c[0] == "delete"]
     assert deletes == [("delete", "namespace", "--wait=true", "lesson-pods")]
+
+
+# --- stop, and start again --------------------------------------------------------------
+
+def test_stop_stops_the_node_containers_and_deletes_nothing():
+    runner = FakeRunner(clusters="rwk\n")
+    said: list[str] = []
+    Kind(runner=runner).stop(said.append)
+    docker = [c for c in runner.calls if c[0] == "docker"]
+    assert docker == [("docker", "stop", "rwk-control-plane", "rwk-worker", "rwk-worker2")]
+    assert runner.kind_calls("delete") == []
+    assert "stopped" in said[-1] and "rwk up" in said[-1]
+
+
+def test_stop_without_a_cluster_does_nothing():
+    runner = FakeRunner(clusters="other\n")
+    said: list[str] = []
+    Kind(runner=runner).stop(said.append)
+    assert [c for c in runner.calls if c[0] == "docker"] == []
+    assert "nothing to stop" in said[-1]
+
+
+def test_stop_that_docker_refuses_is_an_error_naming_down():
+    runner = FakeRunner(clusters="rwk\n", docker_code=1)
+    with pytest.raises(kind_module.BackendError) as error:
+        Kind(runner=runner).stop(print)
+    assert "No such container" in str(error.value) and "rwk down" in str(error.value)
+
+
+def test_up_of_a_stopped_cluster_starts_its_nodes_then_waits_for_the_api():
+    runner = FakeRunner(clusters="rwk\n", readyz=(False, False, False, True))
+    _up(runner, sleep=lambda s: None)
+    starts = [c for c in runner.calls if c[:2] == ("docker", "start")]
+    assert starts == [("docker", "start", "rwk-control-plane", "rwk-worker", "rwk-worker2")]
+    assert runner.kind_calls("create") == []
+    # Nodes started before any add-on is applied, and the API answered in between.
+    order = [" ".join(c) for c in runner.calls]
+    started = next(i for i, c in enumerate(order) if c.startswith("docker start"))
+    first_apply = next(i for i, c in enumerate(order) if " apply " in c)
+    assert started < first_apply
+    assert any("get --raw /readyz" in c for c in order[started:first_apply])
+
+
+def test_up_of_a_running_cluster_starts_no_container():
+    runner = FakeRunner(clusters="rwk\n")
+    _up(runner)
+    assert [c for c in runner.calls if c[:2] == ("docker", "start")] == []
+
+
+def test_up_gives_up_when_the_started_api_never_answers():
+    clock = iter(range(0, 10_000, 5))
+    runner = FakeRunner(clusters="rwk\n", readyz=(False,))
+    with pytest.raises(StartFailed) as error:
+        Kind(runner=runner, clock=lambda: float(next(clock)), sleep=lambda s: None).up(print)
+    assert "did not answer" in str(error.value) and "docker logs rwk-control-plane" in str(
+        error.value)
+
+
+def test_work_lists_the_namespaces_down_would_delete():
+    runner = FakeRunner(clusters="rwk\n")
+    lines = Kind(runner=runner).work()
+    assert lines == ["namespace lesson-pods: 1 Deployment"]
+
+
+def test_work_of_a_stopped_cluster_says_it_cannot_be_read():
+    runner = FakeRunner(clusters="rwk\n", readyz=(False,))
+    (line,) = Kind(runner=runner).work()
+    assert "stopped kind cluster 'rwk'" in line
