@@ -2,11 +2,12 @@
 
     from checker import check
     check("configmaps")            # a report that shows itself in a notebook
+    progress()                     # every exercise at once: score, passed, what to read next
 """
 
 from __future__ import annotations
 
-__all__ = ["check"]
+__all__ = ["check", "progress"]
 
 
 def check(exercise: str, namespace: str | None = None, wait: float = 0, *,
@@ -21,3 +22,14 @@ def check(exercise: str, namespace: str | None = None, wait: float = 0, *,
     register()   # in a notebook kernel, a report shows as the check panel (ipywidgets)
     return grade(exercise, namespace=namespace, context=context, kubeconfig=kubeconfig,
                  wait=wait)
+
+
+def progress(namespace: str | None = None, *, context: str | None = None,
+             kubeconfig: str | None = None):
+    """Grade every exercise in `namespace` (default: production) at once, from one read.
+
+    Returns a Progress: a table in a notebook (exercise, score, passed, the lesson to read
+    next for the first failing one), with `.reports`, `.to_dict()` and `.again()`.
+    """
+    from .grading.progress import progress as grade_all
+    return grade_all(namespace, context=context, kubeconfig=kubeconfig)

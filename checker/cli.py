@@ -33,7 +33,13 @@ def _cmd_binaries(args: argparse.Namespace) -> int:
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
-    clusters.down(_say, args.backend)
+    done = clusters.down(_say, args.backend, yes=args.yes,
+                         confirm=_confirm if sys.stdin.isatty() else None)
+    return 0 if done else 1
+
+
+def _cmd_stop(args: argparse.Namespace) -> int:
+    clusters.stop(_say, args.backend)
     return 0
 
 
@@ -59,6 +65,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         print(report.to_text(color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     return 0 if report.passed else 1
+
+
+def _cmd_progress(args: argparse.Namespace) -> int:
+    from .grading.progress import progress   # loads the kubernetes client, as `check` does
+    found = progress(namespace=args.namespace, context=args.context, kubeconfig=args.kubeconfig)
+    print(found.to_json() if args.output == "json" else found.to_text())
+    return 0 if found.first_failing is None else 1
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -289,6 +302,16 @@ def parser() -> argparse.ArgumentParser:
                            "the cluster cannot be reached or refuses the credentials.")
     audit.set_defaults(run=_cmd_audit)
 
+    progress = sub.add_parser("progress", parents=[reading],
+                              help="grade every exercise in a namespace at once",
+                              description="Grade all eleven exercises in the namespace from "
+                              "one read of the cluster and print a table: exercise, score, "
+                              "passed, and the lesson to read next for the first failing one. "
+                              "Exit 0 when every exercise passes, 1 when one does not, 2 on bad "
+                              "input, 3 when the cluster cannot be reached or refuses the "
+                              "credentials.")
+    progress.set_defaults(run=_cmd_progress)
+
     _classroom_parser(sub)
     _grade_parser(sub)
 
@@ -298,7 +321,9 @@ def parser() -> argparse.ArgumentParser:
     fetch.set_defaults(run=_cmd_binaries)
 
     for name, helptext, run in (
-            ("down", "stop the cluster the course started", _cmd_down),
+            ("stop", "stop the cluster and keep everything in it; `rwk up` brings it back",
+             _cmd_stop),
+            ("down", "delete the cluster the course started, and the work in it", _cmd_down),
             ("status", "backend, context, server version, nodes and component health",
              _cmd_status),
             ("reset", "delete the course's namespaces, keep the cluster", _cmd_reset)):
@@ -306,6 +331,14 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--backend", choices=clusters.NAMES[1:],
                              help="default: the backend the last `rwk up` started")
         command.set_defaults(run=run)
+        if name == "down":
+            command.description = (
+                "Delete the course's cluster. When namespaces of the course hold work, say "
+                "what will be lost and ask first; `rwk stop` keeps it instead. Exit 0 when "
+                "deleted, 1 when not confirmed, 2 when it needs confirming and stdin is not a "
+                "terminal (use --yes).")
+            command.add_argument("--yes", action="store_true",
+                                 help="do not ask (needed when stdin is not a terminal)")
     return top
 
 
