@@ -1,6 +1,6 @@
 """Benchmark a classroom on a sandbox: `rwk classroom create` for N students, create again
 (nothing to do), verify, `rwk grade` of every student for all eleven exercises (each
-namespace holding the capstone's reference state), and delete.
+namespace holding the namespaces exercise's and the capstone's reference state), and delete.
 
 Prints figures; asserts nothing. Run from the repository root:
 
@@ -97,11 +97,12 @@ def more_nodes(bench: Bench, count: int) -> None:
 
 
 def capstone_everywhere(bench: Bench) -> float:
-    """Every student's namespace given the capstone's reference state (its two Secrets
-    included), eight namespaces at a time; returns the seconds it took."""
+    """Every student's namespace given the namespaces exercise's and the capstone's
+    reference state (the capstone's two Secrets included), eight namespaces at a time;
+    returns the seconds it took."""
     started = time.monotonic()
-    manifest = [d for d in yaml.safe_load_all(
-        (ROOT / "solutions" / "manifests" / "capstone.yaml").read_text()) if d]
+    manifest = [d for name in ("namespaces", "capstone") for d in yaml.safe_load_all(
+        (ROOT / "solutions" / "manifests" / f"{name}.yaml").read_text()) if d]
     cert, key = certificate()
 
     def fill(namespace: str) -> None:
@@ -122,7 +123,12 @@ def capstone_everywhere(bench: Bench) -> float:
 
 def _moved(doc: dict, namespace: str) -> dict:
     doc = yaml.safe_load(yaml.safe_dump(doc))
-    doc["metadata"]["namespace"] = namespace
+    if doc["kind"] == "Namespace":
+        doc["metadata"]["name"] = namespace
+    else:
+        doc["metadata"]["namespace"] = namespace
+    for subject in doc.get("subjects") or []:
+        subject["namespace"] = namespace
     return doc
 
 
