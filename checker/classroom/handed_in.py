@@ -42,6 +42,7 @@ HINT = ("Restart the kernel and run the notebook top to bottom on a fresh namesp
         "re-ran the notebook as handed in, every cell even after an error, and graded the "
         "state it left.")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ERROR_LINE = re.compile(r"error|forbidden|denied|refused|invalid|not found", re.I)
 _SKIPPED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
 
@@ -201,10 +202,12 @@ def summarize(exercise: str, executed: dict | None, *, seconds: float, killed: b
 def _failure(cell: dict, number: int, status: str | None, killed: bool, cell_timeout: float,
              notebook_timeout: float) -> FailedCell | None:
     outputs = cell.get("outputs") or []
-    stderr = [_text(o.get("text")) for o in outputs
-              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
-    last_err = next((line.strip() for text in reversed(stderr)
-                     for line in reversed(text.splitlines()) if line.strip()), "")
+    stderr = "".join(_text(o.get("text")) for o in outputs
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    # A stream arrives in pieces: join them first; prefer the last line that says an error.
+    last_err = next((line for line in reversed(said) if _ERROR_LINE.search(line)),
+                    said[-1] if said else "")
     first = _first_line(_text(cell.get("source")))
     count = cell.get("execution_count")
     if killed and status == "running":

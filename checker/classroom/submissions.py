@@ -141,6 +141,7 @@ def grade_submissions(roster: Roster, submissions: str | os.PathLike,
         raise UsageError(f"--wait must be 0 or more seconds, got {wait:g}")
     names = tuple(exercises)
     timeouts = Timeouts.from_environment(cell_timeout, notebook_timeout)
+    _need_papermill()
     handed = {s.student: handed_in.find(root, s, names) for s in roster.students}
     for student in roster.students:
         for line in handed[student.student].ignored:
@@ -167,6 +168,17 @@ def grade_submissions(roster: Roster, submissions: str | os.PathLike,
                           jobs)
     return ClassGrades(roster=roster, context=cluster.context, exercises=names,
                        students=tuple(graded))
+
+
+def _need_papermill() -> None:
+    import importlib.util
+
+    missing = [name for name in ("papermill", "ipykernel")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"--submissions runs notebooks with papermill and an IPython kernel; "
+                         f"{' and '.join(missing)} not installed here: "
+                         f"`{sys.executable} -m pip install papermill ipykernel`")
 
 
 @dataclass(frozen=True)

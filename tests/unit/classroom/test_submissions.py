@@ -1,0 +1,206 @@
+"""The pure logic of `rwk grade --submissions` (checker/classroom/handed_in.py and the parts
+of submissions.py that need no cluster): finding what a student handed in, reading what an
+executed notebook says, the `notebook-ran` criterion, masking, the kernel's environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.classroom import handed_in
+from checker.classroom.grading import ALL
+from checker.classroom.submissions import Timeouts, kernel_env
+from checker.errors import UsageError
+from checker.gradebook.model import Student
+
+ROOT = Path(__file__).resolve().parents[3]
+ANN = Student(student="ann.b@uni.edu", namespace="student-ann-b-uni-edu")
+
+
+def _notebook(*cells: dict) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": list(cells)}
+
+
+def _cell(source: str, *outputs: dict, status: str = "completed", count: int | None = 1,
+          duration: float = 0.5, tags: list[str] | None = None) -> dict:
+    return {"cell_type": "code", "source": source, "execution_count": count,
+            "outputs": list(outputs),
+            "metadata": {"tags": tags or [],
+                         "papermill": {"status": status, "duration": duration}}}
+
+
+def _error(name: str, value: str) -> dict:
+    return {"output_type": "error", "ename": name, "evalue": value,
+            "traceback": [f"\x1b[31m{name}\x1b[0m: {value}"]}
+
+
+def _stderr(text: str) -> dict:
+    return {"output_type": "stream", "name": "stderr", "text": text}
+
+
+def test_the_notebook_names_are_those_of_exercises_in_the_repository():
+    assert set(handed_in.NOTEBOOKS) == set(ALL)
+    assert sorted(handed_in.NOTEBOOKS.values()) == sorted(
+        p.name for p in (ROOT / "exercises").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_find_by_id_then_namespace_in_course_order(tmp_path):
+    folder = tmp_path / ANN.namespace
+    folder.mkdir()
+    for name in ("11-capstone.ipynb", "04-ingress.ipynb", "05-resources.ipynb"):
+        (folder / name).write_text(json.dumps(_notebook()))
+    found = handed_in.find(tmp_path, ANN, ALL)
+    assert found.folder == folder
+    # file order, not ALL's order (resources comes before ingress there)
+    assert [e for e, _ in found.notebooks] == ["ingress", "resources", "capstone"]
+    assert found.problems["secrets"] == "no notebook 03-secrets.ipynb was handed in"
+    (tmp_path / ANN.student).mkdir()
+    assert handed_in.find(tmp_path, ANN, ALL).folder == tmp_path / ANN.student
+
+
+def test_a_missing_folder_is_not_started(tmp_path):
+    found = handed_in.find(tmp_path, ANN, ("configmaps",))
+    assert found.folder is None and found.notebooks == ()
+    assert "not started" in found.problems["configmaps"]
+
+
+def test_strays_are_reported_and_a_near_name_is_pointed_at(tmp_path):
+    folder = tmp_path / ANN.student
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / ".ipynb_checkpoints" / "02-configmaps-checkpoint.ipynb").write_text("{}")
+    (folder / "02-configmap.ipynb").write_text(json.dumps(_notebook()))
+    (folder / "sub" / "03-secrets.ipynb").write_text(json.dumps(_notebook()))
+    (folder / "notes.txt").write_text("x")
+    (folder / "01-namespaces.ipynb").write_text("not json")
+    found = handed_in.find(tmp_path, ANN, ("namespaces", "configmaps", "secrets"))
+    assert found.notebooks == ()
+    assert found.problems["namespaces"].startswith("01-namespaces.ipynb is not a notebook")
+    assert "found 02-configmap.ipynb, which names no exercise" in found.problems["configmaps"]
+    assert "sub/03-secrets.ipynb" in found.problems["secrets"]
+    assert sorted(line.split(":")[0] for line in found.ignored) == [
+        "02-configmap.ipynb", "notes.txt", "sub/03-secrets.ipynb"]
+    assert any("in a subfolder" in line for line in found.ignored)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("{", "not notebook JSON"), ("[1, 2]", "not a Jupyter notebook"),
+    ('{"cells": [], "nbformat": 3}', "not a Jupyter notebook"),
+])
+def test_not_a_notebook(tmp_path, text, fragment):
+    path = tmp_path / "x.ipynb"
+    path.write_text(text)
+    assert fragment in handed_in.not_a_notebook(path)
+
+
+def test_a_clean_run_passes_with_zero_points():
+    executed = _notebook(_cell("NAMESPACE = 'x'", tags=["injected-parameters"]),
+                         _cell("print(1)"), _cell("print(2)"))
+    run = handed_in.summarize("configmaps", executed, seconds=12.4, killed=False,
+                              cell_timeout=300, notebook_timeout=900)
+    assert (run.outcome, run.cells, run.failed) == ("ran", 2, ())
+    result = handed_in.criterion("configmaps", run)
+    assert result.passed and result.points == 0 and result.id == "notebook-ran"
+    assert result.message == "02-configmaps.ipynb ran 2 code cell(s) in 12 s"
+
+
+def test_the_first_failed_cell_is_named_with_what_it_printed_and_the_others_counted():
+    executed = _notebook(
+        _cell("NAMESPACE = 'x'", tags=["injected-parameters"]),
+        _cell("%%bash\n# apply\nkubectl delete namespace other", _stderr(
+            'Error from server (Forbidden): namespaces "oth'), _stderr('er" is forbidden\n'),
+            _stderr("\n"),
+            _error("CalledProcessError", "Command 'b'kubectl delete'' returned non-zero"),
+            count=2),
+        _cell("print(1)"), _cell("1/0", _error("ZeroDivisionError", "division by zero"),
+                                 count=4))
+    run = handed_in.summarize("namespaces", executed, seconds=3, killed=False,
+                              cell_timeout=300, notebook_timeout=900)
+    assert run.outcome == "failed" and [c.number for c in run.failed] == [1, 3]
+    message = handed_in.criterion("namespaces", run).message
+    assert message.startswith("01-namespaces.ipynb: code cell 1 (In [2]), `kubectl delete "
+                              "namespace other`, failed: CalledProcessError: Command")
+    assert 'it printed: Error from server (Forbidden): namespaces "other" is forbidden' \
+        in message
+    assert "code cell(s) 3 failed too" in message
+    assert "\x1b" not in message
+
+
+def test_an_interrupted_cell_and_a_killed_notebook():
+    executed = _notebook(
+        _cell("while True: pass", _error("KeyboardInterrupt", ""), duration=40.2),
+        _cell("sleep_forever()", status="running", count=None), _cell("never()", count=None,
+                                                                       status="pending"))
+    run = handed_in.summarize("secrets", executed, seconds=150, killed=True, cell_timeout=40,
+                              notebook_timeout=150)
+    assert run.outcome == "timeout" and run.cells == 1
+    first, second = run.failed
+    assert first.error.startswith("ran past its 40 s timeout and was interrupted")
+    assert second.error.startswith("still running when the notebook was stopped at its "
+                                   "150 s timeout")
+    message = handed_in.criterion("secrets", run).message
+    assert "ran past its 40 s timeout" in message and "code cell(s) 2 failed too" in message
+    assert "failed: ran past" not in message
+
+
+def test_a_killed_notebook_without_a_saved_copy_and_one_papermill_could_not_run():
+    run = handed_in.summarize("storage", None, seconds=900, killed=True, cell_timeout=300,
+                              notebook_timeout=900)
+    assert run.outcome == "timeout"
+    assert "stopped at its 900 s timeout" in handed_in.criterion("storage", run).message
+    run = handed_in.summarize("storage", None, seconds=1, killed=False, cell_timeout=300,
+                              notebook_timeout=900, note="papermill could not run: NoSuchKernel")
+    assert run.outcome == "not-run"
+    assert "NoSuchKernel" in handed_in.criterion("storage", run).message
+
+
+def test_a_clean_sys_exit_is_no_failure():
+    executed = _notebook(_cell("import sys; sys.exit(0)", _error("SystemExit", "0")))
+    run = handed_in.summarize("probes", executed, seconds=1, killed=False, cell_timeout=300,
+                              notebook_timeout=900)
+    assert run.outcome == "ran"
+
+
+def test_masking_a_notebook_and_a_result():
+    secret = "s3cr3t-Value"
+    executed = _notebook(_cell(f"password = '{secret}'\nprint(password)",
+                               {"output_type": "stream", "name": "stdout",
+                                "text": [f"{secret}\n", "done\n"]},
+                               {"output_type": "execute_result", "execution_count": 1,
+                                "metadata": {},
+                                "data": {"text/plain": ["'czNjcjN0LVZhbHVl'"]}}))
+    masked = json.dumps(handed_in.mask(executed, [secret]))
+    assert secret not in masked and "czNjcjN0LVZhbHVl" not in masked and "***" in masked
+    assert handed_in.mask(executed, [])["cells"] == executed["cells"]
+    result = handed_in.criterion("secrets", handed_in.NotebookRun(
+        "secrets", "03-secrets.ipynb", "failed", 1, 1, (handed_in.FailedCell(
+            1, 1, f"x = '{secret}'", f"NameError: {secret}"),)))
+    assert secret not in handed_in.masked(result, [secret]).message
+
+
+def test_the_kernel_environment_holds_nothing_of_the_graders(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", "/home/instructor/.kube/admin")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "nope")
+    env = kernel_env(tmp_path / "s.kubeconfig", tmp_path / "bin", tmp_path / "home")
+    assert env["KUBECONFIG"] == str(tmp_path / "s.kubeconfig")
+    assert env["HOME"] == str(tmp_path / "home") and (tmp_path / "home" / "tmp").is_dir()
+    assert env["PATH"].split(os.pathsep)[:2] == [str(tmp_path / "bin"),
+                                                 str(Path(sys.executable).parent)]
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert not any("/home/instructor" in value for value in env.values())
+
+
+def test_timeouts_from_arguments_environment_and_defaults(monkeypatch):
+    monkeypatch.delenv("RWK_CELL_TIMEOUT", raising=False)
+    monkeypatch.setenv("RWK_NOTEBOOK_TIMEOUT", "120")
+    assert Timeouts.from_environment() == Timeouts(300, 120)
+    assert Timeouts.from_environment(cell=5, notebook=9) == Timeouts(5, 9)
+    monkeypatch.setenv("RWK_CELL_TIMEOUT", "soon")
+    with pytest.raises(UsageError, match="RWK_CELL_TIMEOUT"):
+        Timeouts.from_environment()
+    with pytest.raises(UsageError, match="more than 0"):
+        Timeouts.from_environment(cell=0, notebook=1)
