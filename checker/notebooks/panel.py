@@ -175,6 +175,8 @@ class Panel:
             [self.table, widgets.HBox([self.again_button, self.wait_button, self.stop_button]),
              widgets.HBox([self.progress, self.status])])
         self.widget.add_class("rwk-check-panel")
+        self.progress.add_class("rwk-progress")     # names the browser test finds them by
+        self.status.add_class("rwk-panel-status")
         self.again_button.disabled = self.wait_button.disabled = report.rerun is None
         if report.rerun is None:
             self._say("this report was not made by check(); it cannot check again")
