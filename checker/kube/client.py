@@ -167,15 +167,8 @@ class Cluster:
                  body: dict | None = None, missing_ok: bool = False) -> dict | None:
         """The API's JSON answer to one request; `right` is what the request needs, named
         in the AccessDenied a 403 raises."""
-        with self._counting:
-            self._sent += 1
         try:
-            response = self._api.call_api(
-                path, method, query_params=query or [], body=body,
-                header_params={"Accept": "application/json",
-                               "Content-Type": "application/json"},
-                auth_settings=["BearerToken"], _preload_content=False,
-                _request_timeout=self.timeout)
+            return self._call(method, path, query, body)
         except client.ApiException as error:
             if error.status == 404 and missing_ok:
                 return None
@@ -184,11 +177,23 @@ class Cluster:
                                    all_namespaces=right.all_namespaces, name=right.name,
                                    user=_forbidden_user(error), context=self.context) from None
             if error.status == 401:
-                raise ClusterUnreachable(
-                    f"the cluster of context {self.context!r} refused the credentials "
-                    f"({error.status} {error.reason} on {method} {path})") from None
+                raise self._refused(error, method, path) from None
             raise ClusterUnreachable(f"the API server answered {error.status} {error.reason} "
                                      f"to {method} {path}") from None
+
+    def _call(self, method: str, path: str, query: list | None = None,
+              body: dict | None = None, content_type: str = "application/json") -> dict | None:
+        """One request as sent, its JSON answer; an unreachable server raises
+        ClusterUnreachable, an answer that is an error `client.ApiException` for the caller
+        to name."""
+        with self._counting:
+            self._sent += 1
+        try:
+            response = self._api.call_api(
+                path, method, query_params=query or [], body=body,
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                auth_settings=["BearerToken"], _preload_content=False,
+                _request_timeout=self.timeout)
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise ClusterUnreachable(
                 f"cannot reach the cluster of context {self.context!r} at "
@@ -196,6 +201,13 @@ class Cluster:
                 "(`rwk status`, `rwk up`)") from None
         data = response[0].data if isinstance(response, tuple) else response.data
         return json.loads(data) if data else None
+
+    def _refused(self, error: client.ApiException, method: str,
+                 path: str) -> ClusterUnreachable:
+        """What a 401 means: the cluster does not take these credentials at all."""
+        return ClusterUnreachable(f"the cluster of context {self.context!r} refused the "
+                                  f"credentials ({error.status} {error.reason} on {method} "
+                                  f"{path})")
 
 
 @dataclass(frozen=True)

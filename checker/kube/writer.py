@@ -26,10 +26,9 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import AccessDenied, ClusterUnreachable, RwkError
-from .client import Cluster, Kind, _forbidden_user, _reason
+from .client import Cluster, Kind, _forbidden_user
 
 try:
-    import urllib3
     from kubernetes import client
 except ImportError as error:  # pragma: no cover - the package depends on it
     raise ImportError("the `kubernetes` Python client is missing") from error
@@ -190,11 +189,7 @@ class Writer(Cluster):
               subresource: str | None = None) -> dict | None:
         """The API's JSON answer; None for a 404 when `missing_ok`."""
         try:
-            response = self._api.call_api(
-                path, method, query_params=query or [], body=body,
-                header_params={"Accept": "application/json", "Content-Type": content_type},
-                auth_settings=["BearerToken"], _preload_content=False,
-                _request_timeout=self.timeout)
+            return self._call(method, path, query, body, content_type) or {}
         except client.ApiException as error:
             if error.status == 404 and missing_ok:
                 return None
@@ -203,22 +198,13 @@ class Writer(Cluster):
                 raise AccessDenied(verb, resource, namespace, name=name,
                                    user=_forbidden_user(error), context=self.context) from None
             if error.status == 401:
-                raise ClusterUnreachable(
-                    f"the cluster of context {self.context!r} refused the credentials "
-                    f"(401 on {method} {path})") from None
+                raise self._refused(error, method, path) from None
             what = f"{kind} {namespace + '/' if namespace else ''}{name or ''}".strip()
             if error.status >= 500 or error.status == 429:
                 raise ClusterUnreachable(f"the API server answered {error.status} "
                                          f"{error.reason} to {verb} {what}") from None
             raise RwkError(f"the API server refused to {verb} {what}: {error.status} "
                            f"{error.reason}: {_status_message(error)}") from None
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise ClusterUnreachable(
-                f"cannot reach the cluster of context {self.context!r} at "
-                f"{self._api.configuration.host}: {_reason(error)}. Is it running? "
-                "(`rwk status`)") from None
-        data = response[0].data if isinstance(response, tuple) else response.data
-        return json.loads(data) if data else {}
 
 
 def _path(api_version: str, kind: str, namespace: str | None) -> str:
