@@ -96,22 +96,10 @@ class Sandbox:
                 say(f"sandbox {self.name!r} is already running (context {self.context})")
                 self._set_up_objects(kubectl, v, say)
                 return
-            say(f"restarting the stopped sandbox {self.name!r}")
-            self._clear_stale_pids()
-            result = self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
-            if not result.ok:
-                # Never delete it here: it holds the learner's work. `rwk down` may, when asked.
-                said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
-                raise StartFailed(f"the stopped sandbox {self.name!r} did not start again: "
-                                  f"kwokctl start said: {said}. Its state is kept in "
-                                  f"{self.cluster_dir} (logs in its logs/ folder); `rwk up` "
-                                  "tries again, and `rwk down` then `rwk up` starts afresh, "
-                                  "losing the work in it.")
-            restarted = True
+            self._restart(bins, say)
         else:
             self._create(bins, v, say)
-            restarted = False
-        self._verify_components(bins, keep=restarted)
+            self._verify_components(bins)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
         _offer_kubectl(bins["kubectl"], say)
@@ -149,17 +137,40 @@ class Sandbox:
         return any("address already in use" in self._log_tail(log, 30)
                    for log in logs.glob("*.log")) if logs.is_dir() else False
 
-    def _verify_components(self, bins: binaries.BinarySet, keep: bool = False) -> None:
-        """Every component must still run a moment after start; else clean up and say which.
-        A restarted sandbox (`keep`) is not removed: it holds the learner's work."""
+    def _restart(self, bins: binaries.BinarySet, say: Progress) -> None:
+        """Start a stopped (or killed) sandbox again with kwokctl, keeping its state.
+
+        Never deletes it, even when it fails: it holds the learner's work (`rwk down` may,
+        when asked). A component that exits right after starting (metrics-server gives up
+        when the API server is slow to answer) is started once more."""
+        say(f"restarting the stopped sandbox {self.name!r}")
+        keep = (f"Its state is kept in {self.cluster_dir} (logs in its logs/ folder): `rwk up` "
+                "tries again, and `rwk down` then `rwk up` starts afresh, losing the work in it.")
+        for attempt in (1, 2):
+            self._clear_stale_pids()
+            result = self._kwokctl(bins, "start", "cluster", "--name", self.name,
+                                   "--wait", "60s")
+            if not result.ok:
+                said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
+                raise StartFailed(f"the stopped sandbox {self.name!r} did not start again: "
+                                  f"kwokctl start said: {said}. {keep}")
+            dead = self._dead_components()
+            if not dead:
+                return
+            if attempt == 1:
+                say(f"{', '.join(dead)} exited right after starting; starting it again")
+        raise StartFailed(f"the sandbox {self.name!r} restarted, but {', '.join(dead)} exited "
+                          f"right after starting, twice. {keep}")
+
+    def _dead_components(self) -> list[str]:
+        """The components not running a moment after a start."""
         time.sleep(0.5)
         pids = self.pids()
-        dead = [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
-        if dead and keep:
-            raise StartFailed(f"the sandbox {self.name!r} restarted, but {', '.join(dead)} "
-                              f"exited right after starting; see {self.cluster_dir / 'logs'}. "
-                              "Its state is kept: `rwk up` tries again, and `rwk down` then "
-                              "`rwk up` starts afresh, losing the work in it.")
+        return [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
+
+    def _verify_components(self, bins: binaries.BinarySet) -> None:
+        """Every component must still run a moment after start; else clean up and say which."""
+        dead = self._dead_components()
         if dead:
             self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting")
 
