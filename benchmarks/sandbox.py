@@ -2,7 +2,8 @@
 
 Prints figures; asserts nothing. Run from the repository root:
 
-    .venv/bin/python benchmarks/sandbox.py            # 5 up/down cycles, memory
+    .venv/bin/python benchmarks/sandbox.py            # 5 up/down cycles, memory, then
+                                                      # 5 stop/up cycles with a workload
     .venv/bin/python benchmarks/sandbox.py --cold     # also a build from empty Go caches
 
 It uses a sandbox of its own (RWK_SANDBOX_NAME=rwk-bench, a free port, a throwaway
@@ -72,7 +73,7 @@ def main() -> None:
     for run in range(args.runs):
         ups.append(rwk("up", "--backend", "sandbox", env=env))
         if run < args.runs - 1:
-            downs.append(rwk("down", "--backend", "sandbox", env=env))
+            downs.append(rwk("down", "--backend", "sandbox", "--yes", env=env))
         print(f"run {run + 1}: up {ups[-1]:.2f}s" + (f", down {downs[-1]:.2f}s" if
               run < args.runs - 1 else ""), flush=True)
 
@@ -87,7 +88,17 @@ def main() -> None:
     time.sleep(60)   # rollouts, claims, four metrics scrapes, HPA reacting
     busy, busy_each = rss_mib(box.pids())
     pods = json.loads(kubectl("get", "pods", "-n", "bench", "-o", "json").stdout)["items"]
-    downs.append(rwk("down", "--backend", "sandbox", env=env))
+    objects = len(kubectl("get", "all,configmaps,secrets,pvc,hpa", "-n", "bench",
+                          "-o", "name").stdout.split())
+
+    # `rwk stop` then `rwk up` (back to 3 nodes Ready) with the workload kept in etcd.
+    stops, resumes = [], []
+    for run in range(args.runs):
+        stops.append(rwk("stop", "--backend", "sandbox", env=env))
+        resumes.append(rwk("up", "--backend", "sandbox", env=env))
+        print(f"stop/up {run + 1}: stop {stops[-1]:.2f}s, up {resumes[-1]:.2f}s", flush=True)
+    kept = json.loads(kubectl("get", "pods", "-n", "bench", "-o", "json").stdout)["items"]
+    downs.append(rwk("down", "--backend", "sandbox", "--yes", env=env))
 
     print()
     print(f"rwk up to {3} nodes Ready, cached binaries: median {statistics.median(ups):.2f}s "
@@ -97,6 +108,10 @@ def main() -> None:
           + ", ".join(f"{k} {v:.0f}" for k, v in sorted(idle_each.items())))
     print(f"resident memory, workload ({len(pods)} pods): {busy:.0f} MiB  "
           + ", ".join(f"{k} {v:.0f}" for k, v in sorted(busy_each.items())))
+    print(f"rwk stop: median {statistics.median(stops):.2f}s (max {max(stops):.2f}); "
+          f"rwk up after it, to 3 nodes Ready with the workload ({objects} objects) kept: "
+          f"median {statistics.median(resumes):.2f}s (min {min(resumes):.2f}, "
+          f"max {max(resumes):.2f}, {len(resumes)} runs); pods after: {len(kept)}")
 
     if args.cold:
         cold = tmp / "cold"
