@@ -1,0 +1,120 @@
+"""What a learner sees, in a real browser: JupyterLab (started by the fixture, on the
+sandbox) in headless chromium. An exercise notebook's check panel updates after a fix made
+with kubectl and a click on Check again; a lesson's live view redraws while a rollout runs
+and leaves its timeline behind. Timings are printed, never asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from .conftest import Lab, copy_notebook
+
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(60)]
+
+RUN_TIMEOUT = 240_000
+"""Milliseconds a notebook may take to reach what a test waits for."""
+KERNEL_IDLE = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = widget && widget.sessionContext && widget.sessionContext.session
+    && widget.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle';
+}"""
+SCORE = ".rwk-check-panel .rwk-score"
+
+
+def kubectl(lab: Lab, *args: str) -> str:
+    done = subprocess.run(["kubectl", *args], env=lab.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, f"kubectl {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def open_and_run_all(page, lab: Lab, relative: str) -> None:
+    """Open the notebook, wait for its kernel, run every cell (as Run > Run All Cells)."""
+    page.goto(lab.tree(relative))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=RUN_TIMEOUT)
+    page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def shut_down_kernel(page) -> None:
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+
+
+def score(page) -> tuple[int, int]:
+    text = page.inner_text(SCORE).split(":")[0]          # "score 1/5"
+    earned, possible = text.removeprefix("score ").split("/")
+    return int(earned), int(possible)
+
+
+def test_check_again_shows_the_fix_in_the_panel(page, lab: Lab) -> None:
+    namespace = "browser-ex-01"
+    kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true")
+    notebook = copy_notebook(lab, "exercises/01-namespaces.ipynb", namespace)
+    open_and_run_all(page, lab, notebook)
+    try:
+        page.wait_for_selector(SCORE, timeout=RUN_TIMEOUT)
+        before = score(page)
+        assert before[0] < before[1], f"nothing is set up yet, yet the score is {before}"
+        cell = page.locator(".rwk-check-panel td").first
+        assert cell.evaluate("td => getComputedStyle(td).textAlign") in ("left", "start")
+
+        kubectl(lab, "create", "namespace", namespace)
+        kubectl(lab, "label", "namespace", namespace, "environment=production", "--overwrite")
+        old_text = page.inner_text(SCORE)
+        clicked = time.monotonic()
+        page.click(".rwk-check-panel button:has-text('Check again')")
+        page.wait_for_function(
+            "([selector, old]) => document.querySelector(selector).innerText !== old",
+            arg=[SCORE, old_text], polling="raf", timeout=60_000)
+        took = time.monotonic() - clicked
+        after = score(page)
+        print(f"\n[browser] Check again: table updated {took * 1000:.0f} ms after the click "
+              f"(score {before[0]}/{before[1]} -> {after[0]}/{after[1]})")
+        assert after[0] > before[0], f"the fix did not raise the score: {before} -> {after}"
+        assert "checked again in" in page.inner_text(".rwk-check-panel")
+
+        page.click(".rwk-check-panel button:has-text('Wait until it passes')")
+        page.wait_for_selector(".rwk-check-panel .rwk-progress", state="visible")
+        page.click(".rwk-check-panel button:has-text('Stop')")
+        page.wait_for_function(
+            "() => /stopped after|passes, after/.test("
+            "document.querySelector('.rwk-check-panel').innerText)", timeout=60_000)
+    finally:
+        shut_down_kernel(page)
+        kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "open: the kernel sends the running drawings (16 update_display_data for one rollout, "
+    "seen with jupyter_client) and the final ones show, but this test has not yet seen a "
+    "running one in the page"))
+def test_a_lessons_live_view_redraws_while_the_rollout_runs(page, lab: Lab) -> None:
+    namespace = "browser-lesson-08"
+    notebook = copy_notebook(lab, "lessons/08-rolling-updates.ipynb", namespace)
+    open_and_run_all(page, lab, notebook)
+    running = ".rwk-live[data-view='rollout'][data-final='False'] .rwk-seconds"
+    try:
+        page.wait_for_selector(running, timeout=RUN_TIMEOUT)
+        seen: list[tuple[float, str]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            texts = page.locator(running).all_inner_texts()
+            if not texts:
+                break                                  # the view has drawn its last
+            if not seen or texts[0] != seen[-1][1]:
+                seen.append((time.monotonic(), texts[0]))
+            page.wait_for_timeout(100)                 # sampling, not an assertion
+        span = seen[-1][0] - seen[0][0] if len(seen) > 1 else 0
+        print(f"\n[browser] live rollout view: {len(seen)} drawings seen in {span:.1f} s "
+              f"({(len(seen) - 1) / span if span else 0:.1f} per second)")
+        assert len(seen) >= 2, f"the live view never redrew while it ran: {seen}"
+        final = page.locator(".rwk-live[data-view='rollout'][data-final='True']").first
+        final.wait_for(timeout=RUN_TIMEOUT)
+        assert "timeline" in final.inner_text()
+    finally:
+        shut_down_kernel(page)
+        kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
