@@ -303,5 +303,23 @@ def mask(notebook: dict, secrets: Iterable[str]) -> dict:
         return value
 
     copy = json.loads(json.dumps(notebook))
+    for cell in copy.get("cells", []):
+        if cell.get("outputs"):
+            cell["outputs"] = _coalesced(cell["outputs"])
     copy["cells"] = [hide(cell) for cell in copy.get("cells", [])]
     return copy
+
+
+def _coalesced(outputs: list[dict]) -> list[dict]:
+    """Consecutive pieces of one stream joined, as Jupyter shows them: a value printed
+    across two messages is then masked whole."""
+    joined: list[dict] = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (previous is not None and output.get("output_type") == "stream"
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            previous["text"] = _text(previous.get("text")) + _text(output.get("text"))
+        else:
+            joined.append(dict(output))
+    return joined

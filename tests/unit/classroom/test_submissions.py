@@ -204,3 +204,15 @@ def test_timeouts_from_arguments_environment_and_defaults(monkeypatch):
         Timeouts.from_environment()
     with pytest.raises(UsageError, match="more than 0"):
         Timeouts.from_environment(cell=0, notebook=1)
+
+
+def test_a_secret_printed_in_two_pieces_of_a_stream_is_masked_whole():
+    token = "eyJhbGciOiJSUzI1NiJ9.payload.signature"
+    executed = _notebook(_cell("!cat $KUBECONFIG",
+                               {"output_type": "stream", "name": "stdout",
+                                "text": f"token: {token[:12]}"},
+                               {"output_type": "stream", "name": "stdout",
+                                "text": f"{token[12:]}\n"}))
+    masked = handed_in.mask(executed, [token])
+    assert masked["cells"][0]["outputs"] == [
+        {"output_type": "stream", "name": "stdout", "text": "token: ***\n"}]
