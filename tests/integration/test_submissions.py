@@ -284,6 +284,9 @@ def test_an_empty_folder_is_graded_as_not_started(batch):
         ran = _criterion(batch, "empty", exercise, "notebook-ran")
         assert not ran["passed"] and f"no notebook {FILES[exercise]}" in ran["message"]
     assert _criterion(batch, "empty", "configmaps", "configmap-values")["passed"] is False
+    for budget in ("resource-quota", "limit-range"):   # the classroom's are not theirs
+        found = _criterion(batch, "empty", "namespaces", budget)
+        assert found["passed"] is False and "the classroom's budget" in found["message"]
     assert _student(batch, "empty")["score"] < _student(batch, "ann")["score"]
 
 

@@ -14,6 +14,24 @@ QUOTA_NEEDS = ("pods", "requests.cpu", "requests.memory", "limits.memory")
 QUOTA_ALIASES = {"cpu": "requests.cpu", "memory": "requests.memory"}
 ELSEWHERE = "rwk-elsewhere"
 """A namespace name used only to ask whether `deployer` reaches beyond its own."""
+CLASSROOM_LABEL = ("app.kubernetes.io/managed-by", "rwk-classroom")
+"""What `rwk classroom create` labels its own objects with (checker.classroom.names): the
+class's budget is the instructor's work, never credited to the student."""
+
+
+def _own(state: ClusterState, kind: str) -> tuple[list[dict], list[str]]:
+    """The namespace's objects of a kind that the student made, and the classroom's names."""
+    key, value = CLASSROOM_LABEL
+    found = state.list(kind)
+    theirs = [o["metadata"]["name"] for o in found
+              if (o["metadata"].get("labels") or {}).get(key) == value]
+    return [o for o in found if o["metadata"]["name"] not in theirs], theirs
+
+
+def _none_of_your_own(kind: str, state: ClusterState, classroom: list[str]) -> Failure:
+    besides = (f" ({listing(classroom)} is the classroom's budget, set by your instructor; "
+               f"the exercise asks for one of your own)" if classroom else "")
+    return Failure(f"no {kind} in namespace {state.namespace}{besides}")
 
 
 def namespace_active(state: ClusterState) -> None:
@@ -36,9 +54,9 @@ def namespace_label(state: ClusterState) -> None:
 
 
 def quota_covers(state: ClusterState) -> None:
-    quotas = state.list("resourcequota")
+    quotas, classroom = _own(state, "resourcequota")
     if not quotas:
-        raise Failure(f"no ResourceQuota in namespace {state.namespace}")
+        raise _none_of_your_own("ResourceQuota", state, classroom)
     covered: dict[str, str] = {}
     for quota in quotas:
         for key, value in ((quota.get("spec") or {}).get("hard") or {}).items():
@@ -52,9 +70,9 @@ def quota_covers(state: ClusterState) -> None:
 
 
 def limitrange_defaults(state: ClusterState) -> None:
-    ranges = state.list("limitrange")
+    ranges, classroom = _own(state, "limitrange")
     if not ranges:
-        raise Failure(f"no LimitRange in namespace {state.namespace}")
+        raise _none_of_your_own("LimitRange", state, classroom)
     types_seen, gaps = set(), []
     for item in ranges:
         for limit in (item.get("spec") or {}).get("limits") or []:
