@@ -109,6 +109,17 @@ def _cmd_classroom(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def _instructor_options() -> argparse.ArgumentParser:
+    """`--context`/`--kubeconfig` naming the instructor's cluster (classroom, grade)."""
+    options = argparse.ArgumentParser(add_help=False)
+    target = options.add_argument_group("the instructor's cluster")
+    target.add_argument("--context", metavar="CTX",
+                        help="kube context (default: the current one)")
+    target.add_argument("--kubeconfig", metavar="PATH",
+                        help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    return options
+
+
 def _classroom_parser(sub: argparse._SubParsersAction) -> None:
     """`rwk classroom create|verify|delete ROSTER`, with CLASSROOM.md's options."""
     classroom = sub.add_parser(
@@ -118,12 +129,7 @@ def _classroom_parser(sub: argparse._SubParsersAction) -> None:
         "file with a `student` column. Exit 0 when done, 1 when a student could not be "
         "set up or verified, 2 on bad input, 3 when the cluster cannot be reached.")
     actions = classroom.add_subparsers(dest="action", required=True, metavar="ACTION")
-    cluster = argparse.ArgumentParser(add_help=False)
-    target = cluster.add_argument_group("the instructor's cluster")
-    target.add_argument("--context", metavar="CTX",
-                        help="kube context (default: the current one)")
-    target.add_argument("--kubeconfig", metavar="PATH",
-                        help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    cluster = _instructor_options()
     files = argparse.ArgumentParser(add_help=False)
     files.add_argument("--kubeconfigs", default="kubeconfigs", metavar="DIR",
                        help="the students' kubeconfig files, DIR/<namespace>.kubeconfig "
@@ -212,7 +218,7 @@ def _jobs(text: str) -> int:
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
     """`rwk grade ROSTER`, with CLASSROOM.md's options."""
     grade = sub.add_parser(
-        "grade", help="grade every student of a roster, into the files a gradebook takes",
+        "grade", parents=[_instructor_options()], help="grade every student of a roster, into the files a gradebook takes",
         description="Grade each student of ROSTER for each exercise, live in their namespace, "
         "reading the cluster once for the whole class. Writes grades.json, gradebook.csv, "
         "criteria.csv, canvas.csv and feedback/<namespace>.html into --out. Exit 0 when the "
@@ -235,11 +241,6 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--jobs", type=_jobs, default=8, metavar="N",
                        help="students graded at once (default: 8); with --submissions, "
                        "students whose notebooks run at once")
-    target = grade.add_argument_group("the instructor's cluster")
-    target.add_argument("--context", metavar="CTX", help="kube context (default: the "
-                        "current one)")
-    target.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: "
-                        "$KUBECONFIG or ~/.kube/config)")
     grade.set_defaults(run=_cmd_grade)
 
 
