@@ -130,10 +130,13 @@ def test_every_reference_solution_passes_in_one_namespace_as_the_student(room, t
             passes(exercise)
 
     def passes(exercise: str, timeout: float = 60) -> None:
-        """`rwk check` as the instructor, then as the student checking their own work."""
+        """`rwk check` as the instructor, then as the student checking their own work
+        (waiting too: between the two reads a rollout may still be retiring an old pod,
+        which counts among the ready replicas until its ReplicaSet's status catches up)."""
         report = settled(sandbox, exercise, ns, timeout=timeout)
         assert report.passed and report.score == report.max_score, report.to_text()
-        own = grade(exercise, namespace=ns, kubeconfig=str(room.kubeconfig("alice")))
+        own = grade(exercise, namespace=ns, kubeconfig=str(room.kubeconfig("alice")),
+                    wait=timeout, interval=0.5)
         assert own.passed, own.to_text()
 
     create_secret(student, ns)
