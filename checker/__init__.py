@@ -28,8 +28,11 @@ def progress(namespace: str | None = None, *, context: str | None = None,
              kubeconfig: str | None = None):
     """Grade every exercise in `namespace` (default: production) at once, from one read.
 
-    Returns a Progress: a table in a notebook (exercise, score, passed, the lesson to read
-    next for the first failing one), with `.reports`, `.to_dict()` and `.again()`.
+    Returns a Progress: in a notebook a table (exercise, score, passed, the lesson to read
+    next for the first failing one) with a Check again button; `.reports`, `.to_dict()`
+    and `.again()`.
     """
     from .grading.progress import progress as grade_all
+    from .notebooks.panel import register
+    register()   # in a notebook kernel, progress shows as a panel with Check again
     return grade_all(namespace, context=context, kubeconfig=kubeconfig)

@@ -7,7 +7,11 @@ again every `interval` seconds, as `rwk check --wait` does, with a progress bar,
 criterion turning green as it starts to pass and "still changing" beside those that flipped
 in the last read, until every criterion passes, the time is up or **Stop** is pressed.
 
-`register()` (which `check()` calls) tells IPython to display every `Report` this way. The
+`progress()`'s table of every exercise shows the same way (`ProgressPanel`): the table and a
+**Check again** that grades all eleven again in place.
+
+`register()` (which `check()` and `progress()` call) tells IPython to display every `Report`
+and every `Progress` this way. The
 displayed bundle carries the widget and, beside it, the report's HTML and text, so where no
 widget can render (nbconvert, GitHub's viewer, a terminal) the report reads as before.
 The pure part, `rows` and `score_line`, is what the table shows; the widgets only hold it.
@@ -142,18 +146,61 @@ def table_html(report: Report, previous: Report | None = None) -> str:
                            score=score_line(report))
 
 
-class Panel:
+class _Reread:
+    """What both panels share: the latest read, its table, Check again and a status line.
+
+    A subclass sets `latest` (anything with `again()`), `table` and `status` (widgets) and
+    says how a read becomes the table's HTML (`_html`).
+    """
+
+    latest: Any
+    table: Any
+    status: Any
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.last_check_seconds: float | None = None
+        """How long the last Check again took, from the click to the table's update."""
+
+    def _html(self, latest: Any, previous: Any) -> str:
+        raise NotImplementedError
+
+    def check_again(self) -> Any:
+        """Read the cluster once more and show the new read in place."""
+        start = self._clock()
+        with self._lock:
+            previous = self.latest
+            try:
+                self.latest = previous.again()
+            except RwkError as error:
+                self._say(f"could not check: {error}")
+                return previous
+            self.table.value = self._html(self.latest, previous)
+        self.last_check_seconds = self._clock() - start
+        self._say(f"checked again in {self.last_check_seconds:.2f} s{self._summary()}")
+        return self.latest
+
+    def _summary(self) -> str:
+        """What the status line adds after a read, e.g. how many exercises pass."""
+        return ""
+
+    def _say(self, text: str) -> None:
+        import html
+
+        self.status.value = f'<span class="rwk-status">{html.escape(text)}</span>'
+
+
+class Panel(_Reread):
     """A report's widget: the table, the buttons, the progress bar; `report` is the latest."""
 
     def __init__(self, report: Report, *, interval: float = INTERVAL, limit: float = LIMIT,
                  clock: Callable[[], float] = time.monotonic) -> None:
         import ipywidgets as widgets
 
-        self.report = report
-        self.interval, self.limit, self._clock = interval, limit, clock
-        self.last_check_seconds: float | None = None
-        """How long the last Check again took, from the click to the table's update."""
-        self._lock = threading.Lock()
+        super().__init__(clock)
+        self.latest = report
+        self.interval, self.limit = interval, limit
         self._stop = threading.Event()
         self._waiter: threading.Thread | None = None
         self.table = widgets.HTML(table_html(report))
@@ -183,20 +230,13 @@ class Panel:
 
     # --- what the buttons do ------------------------------------------------------------
 
-    def check_again(self) -> Report:
-        """Read the cluster once more and show the new report in place."""
-        start = self._clock()
-        with self._lock:
-            previous = self.report
-            try:
-                self.report = previous.again()
-            except RwkError as error:
-                self._say(f"could not check: {error}")
-                return previous
-            self.table.value = table_html(self.report, previous)
-        self.last_check_seconds = self._clock() - start
-        self._say(f"checked again in {self.last_check_seconds:.2f} s")
-        return self.report
+    @property
+    def report(self) -> Report:
+        """The latest report the table shows."""
+        return self.latest
+
+    def _html(self, latest: Report, previous: Report) -> str:
+        return table_html(latest, previous)
 
     def start_waiting(self) -> None:
         """Read again every `interval` seconds in the background until it passes."""
@@ -252,18 +292,47 @@ class Panel:
         if on:
             self.progress.value = 0
 
-    def _say(self, text: str) -> None:
-        import html
-
-        self.status.value = f'<span class="rwk-status">{html.escape(text)}</span>'
 
 
-def bundle(panel: Panel) -> dict[str, Any]:
-    """What a displayed panel sends: the widget, with the report's HTML and text beside it
+class ProgressPanel(_Reread):
+    """`progress()` as a widget: one row per exercise, and Check again, which grades every
+    exercise again (one read of the cluster) and updates the table in place."""
+
+    def __init__(self, progress: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
+        import ipywidgets as widgets
+
+        super().__init__(clock)
+        self.latest = progress
+        self.table = widgets.HTML(progress.to_html())
+        self.again_button = widgets.Button(description="Check again", icon="refresh",
+                                           tooltip="grade every exercise again")
+        self.status = widgets.HTML("")
+        self.again_button.on_click(lambda _: self.check_again())
+        self.widget = widgets.VBox([self.table, widgets.HBox([self.again_button, self.status])])
+        self.widget.add_class("rwk-progress-panel")
+        self.status.add_class("rwk-panel-status")
+        self.again_button.disabled = progress.rerun is None
+        if progress.rerun is None:
+            self._say("this progress was not made by progress(); it cannot check again")
+
+    @property
+    def progress(self) -> Any:
+        """The latest Progress the table shows."""
+        return self.latest
+
+    def _html(self, latest: Any, previous: Any) -> str:
+        return latest.to_html()
+
+    def _summary(self) -> str:
+        return f": {self.latest.passed} of {len(self.latest.reports)} exercises pass"
+
+
+def bundle(panel: Panel | ProgressPanel) -> dict[str, Any]:
+    """What a displayed panel sends: the widget, with the read's HTML and text beside it
     for the front ends that cannot render widgets."""
     data = dict(panel.widget._repr_mimebundle_() or {})
-    data["text/html"] = panel.report.to_html()
-    data["text/plain"] = panel.report.to_text()
+    data["text/html"] = panel.latest.to_html()
+    data["text/plain"] = panel.latest.to_text()
     return data
 
 
@@ -276,8 +345,17 @@ def show(report: Report) -> Panel:
     return panel
 
 
+def show_progress(progress: Any) -> ProgressPanel:
+    """Display `progress` as a panel in the current notebook, and return the panel."""
+    from IPython.display import display
+
+    panel = ProgressPanel(progress)
+    display(bundle(panel), raw=True)
+    return panel
+
+
 def register(shell: Any | None = None) -> bool:
-    """Display every Report as a panel in this IPython kernel; whether it could (it needs
+    """Display every Report and Progress as a panel in this IPython kernel; whether it could (it needs
     IPython and ipywidgets; elsewhere reports keep their HTML and text)."""
     if shell is None and "IPython" not in sys.modules:
         return False    # not in a kernel: no need to pay for IPython's import
@@ -289,5 +367,8 @@ def register(shell: Any | None = None) -> bool:
     shell = shell or get_ipython()
     if shell is None or not hasattr(shell, "kernel"):
         return False
-    shell.display_formatter.ipython_display_formatter.for_type(Report, show)
+    formatter = shell.display_formatter.ipython_display_formatter
+    formatter.for_type(Report, show)
+    # By name: the notebook layer need not import the grading core's progress module.
+    formatter.for_type_by_name("checker.grading.progress", "Progress", show_progress)
     return True

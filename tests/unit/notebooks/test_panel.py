@@ -145,3 +145,77 @@ def test_the_bundle_carries_the_widget_and_the_report_for_other_front_ends() -> 
 
 def test_register_needs_a_kernel() -> None:
     assert panel.register(shell=object()) is False
+
+
+# --- progress() as a panel ------------------------------------------------------------
+
+def scripted_progress(*reads: tuple[bool, ...]):
+    """A Progress whose again() returns, read after read, one exercise per flag (the last
+    read repeats)."""
+    from checker.grading.progress import Progress
+
+    queue = list(reads)
+
+    def again() -> Progress:
+        passes = queue.pop(0) if len(queue) > 1 else queue[0]
+        reports = tuple(dataclasses.replace(report(ok), exercise=name)
+                        for name, ok in zip(("namespaces", "configmaps", "secrets"), passes))
+        return Progress(namespace="production", context="kind-rwk", reports=reports,
+                        checked_at=WHEN, rerun=again)
+
+    return again()
+
+
+def test_progress_check_again_updates_the_table_in_place() -> None:
+    shown = panel.ProgressPanel(scripted_progress((True, False, False), (True, True, False)))
+    table = shown.table
+    assert "1 of 3 exercises pass" in table.value
+    shown.again_button.click()
+    assert shown.table is table and "2 of 3 exercises pass" in table.value
+    assert shown.progress.passed == 2
+    assert "exercises pass" in shown.status.value and "checked again in" in shown.status.value
+
+
+def test_progress_panel_says_when_the_cluster_cannot_be_reached() -> None:
+    from checker.grading.progress import Progress
+
+    def again() -> Progress:
+        raise ClusterUnreachable("cannot reach the cluster")
+
+    first = scripted_progress((True, False, False))
+    shown = panel.ProgressPanel(dataclasses.replace(first, rerun=again))
+    shown.check_again()
+    assert "could not check: cannot reach the cluster" in shown.status.value
+    assert "1 of 3 exercises pass" in shown.table.value and shown.progress is not None
+
+
+def test_a_progress_without_rerun_cannot_check_again() -> None:
+    shown = panel.ProgressPanel(dataclasses.replace(scripted_progress((True,)), rerun=None))
+    assert shown.again_button.disabled and "cannot check again" in shown.status.value
+
+
+def test_the_progress_bundle_keeps_its_html_and_text() -> None:
+    data = panel.bundle(panel.ProgressPanel(scripted_progress((True, False))))
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "1 of 2 exercises pass" in data["text/html"]
+    assert data["text/plain"].splitlines()[-1].startswith("1 of 2 exercises pass")
+
+
+def test_register_shows_reports_and_progress_as_panels() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from checker.grading.progress import Progress
+
+    class Kernel:
+        pass
+
+    shell = InteractiveShell.instance()
+    shell.kernel = Kernel()
+    try:
+        assert panel.register(shell) is True
+        formatter = shell.display_formatter.ipython_display_formatter
+        assert formatter.lookup_by_type(Report) is panel.show
+        assert formatter.lookup_by_type(Progress) is panel.show_progress
+    finally:
+        del shell.kernel
+        InteractiveShell.clear_instance()
