@@ -16,15 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import UsageError
 from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
-from ..grading import exercises as course
+from ..grading.progress import ALL, grade_all   # ALL: what `--exercises all` grades
 from ..grading.report import Report
-from ..grading.runner import run_criteria
-from ..grading.state import ClusterState
 from ..kube.client import Cluster
 from ..kube.snapshot import Snapshot
 
-ALL = (*course.EXERCISES, "capstone")
-"""What `--exercises all` grades: the eleven exercises of EXERCISES.md, in course order."""
 
 JOBS = 8
 """Students graded at once: enough to overlap the access reviews, few enough to be polite."""
@@ -84,13 +80,8 @@ def grade_snapshot(snapshot: Snapshot, students: Iterable[Student], names: tuple
 
 def _grade_student(snapshot: Snapshot, student: Student,
                    names: tuple[str, ...]) -> StudentGrades:
-    reports = []
-    for exercise in names:
-        state = ClusterState(snapshot, student.namespace)   # one run, as `rwk check` makes
-        reports.append(Report(exercise=exercise, namespace=student.namespace,
-                              context=snapshot.context,
-                              results=run_criteria(course.criteria(exercise), state)))
-    return StudentGrades(student=student, reports=tuple(reports))
+    # The same path as `rwk progress`: one state view per exercise, from the one snapshot.
+    return StudentGrades(student=student, reports=grade_all(snapshot, student.namespace, names))
 
 
 def _with_changes(grades: StudentGrades, previous: dict[tuple[str, str], Report]
