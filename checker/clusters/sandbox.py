@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import BackendError, PortInUse, StartFailed
-from . import _proc, binaries
+from . import _proc, background, binaries
 from .base import (Component, ClusterStatus, Kubectl, Progress, course_work, read_status,
                    reset_namespaces)
 from .versions import Versions, load
@@ -87,6 +87,12 @@ class Sandbox:
 
     def up(self, say: Progress) -> None:
         """Start the sandbox, or leave a running one as it is; then make sure it is set up."""
+        if started_elsewhere := background.running_elsewhere():
+            # Binder's start is bringing it up: wait for that rather than start a second one.
+            say(started_elsewhere.describe().split(". Run")[0] + "; waiting for it")
+            done = background.wait(say)
+            if done.exit_code != 0:
+                say(done.describe().split(". Run")[0] + "; trying here")
         v = load()
         bins = binaries.ensure(self.binary_source, say, v)
         kubectl = self.kubectl()
@@ -344,6 +350,10 @@ class Sandbox:
 
     def status(self) -> ClusterStatus:
         kubectl = self.kubectl()
+        if (started := background.state()) and (started.running or started.exit_code != 0) \
+                and not (self.cluster_dir.is_dir() and kubectl.reachable()):
+            return ClusterStatus(self.backend_name, self.context, False,
+                                 note=started.describe())
         if not self.cluster_dir.is_dir():
             return ClusterStatus(self.backend_name, self.context, False,
                                  note="no sandbox exists; run `rwk up`")

@@ -1,0 +1,119 @@
+"""`rwk up` in the background (Binder's start): its state, what `rwk status` says meanwhile,
+and a second `rwk up` waiting for it. The background process here is a real short command."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+from checker.clusters import _proc, background
+from checker.clusters.sandbox import Sandbox
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("RWK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(background.CHILD_ENV, raising=False)
+    return tmp_path / "cache"
+
+
+def _write(cache, pid: int, log: str, rc: int | None = None) -> None:
+    logs = cache / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "background-up.pid").write_text(f"{pid}\n")
+    (logs / "background-up.log").write_text(log)
+    if rc is not None:
+        (logs / "background-up.rc").write_text(f"{rc}\n")
+
+
+def test_no_background_start_means_no_state(cache):
+    assert background.state() is None
+    assert background.running_elsewhere() is None
+
+
+def test_last_line_skips_blank_lines():
+    assert background.last_line("a\n  b  \n\n\n") == "b"
+    assert background.last_line("") == ""
+
+
+def test_a_running_start_says_still_starting_with_the_last_log_line(cache):
+    _write(cache, 4242, "$ rwk up\nstarting the sandbox control plane on port 32443\n\n")
+    found = background.state(alive=lambda pid: pid == 4242)
+    assert found.running and found.exit_code is None
+    text = found.describe()
+    assert "still starting" in text
+    assert "starting the sandbox control plane on port 32443" in text
+    assert str(cache / "logs" / "background-up.log") in text
+
+
+def test_a_failed_start_names_its_exit_code_and_last_line(cache):
+    _write(cache, 4242, "$ rwk up\nerror: kwokctl create failed\n(exit 1)\n", rc=1)
+    found = background.state(alive=lambda pid: True)
+    assert not found.running and found.exit_code == 1
+    assert "failed (exit 1)" in found.describe()
+    (cache / "logs" / "background-up.rc").unlink()
+    _write(cache, 4242, "$ rwk up\nstarting\n")
+    killed = background.state(alive=lambda pid: False)
+    assert killed.exit_code is None and "killed" in killed.describe()
+
+
+def test_a_pid_that_is_not_ours_is_not_running(cache):
+    _write(cache, os.getpid(), "$ rwk up\n")     # this pytest process: alive, but not ours
+    assert background.state().running is False
+
+
+def _unreachable(args, env=None, input=None, timeout=None) -> _proc.Result:
+    return _proc.Result(tuple(args), 1, "", "The connection to the server was refused")
+
+
+def test_status_while_starting_says_so_instead_of_failing(cache, monkeypatch):
+    _write(cache, 4242, "$ rwk up\nbuilding nothing; starting etcd\n")
+    real_state = background.state
+    monkeypatch.setattr(background, "state", lambda: real_state(alive=lambda pid: True))
+    status = Sandbox(name="bg-test", runner=_unreachable).status()
+    text = status.render()
+    assert not status.healthy
+    assert "still starting" in text and "building nothing; starting etcd" in text
+    assert "no sandbox exists" not in text
+
+
+def test_status_after_a_finished_start_is_the_ordinary_one(cache):
+    _write(cache, 4242, "$ rwk up\nsandbox 'rwk' is up\n(exit 0)\n", rc=0)
+    status = Sandbox(name="bg-test", runner=_unreachable).status()
+    assert "no sandbox exists" in status.render()
+
+
+def test_a_real_background_command_runs_detached_and_records_its_end(cache, monkeypatch):
+    pid = background.start([sys.executable, "-c",
+                            "import time; print('one', flush=True); time.sleep(1.5); "
+                            "print('two')"])
+    time.sleep(0.8)
+    early = background.state()
+    assert early.pid == pid and early.running
+    assert early.last_line == "one"
+    assert background.running_elsewhere() == early
+    monkeypatch.setenv(background.CHILD_ENV, "1")
+    assert background.running_elsewhere() is None      # the child's own `rwk up`
+    monkeypatch.delenv(background.CHILD_ENV)
+    said: list[str] = []
+    done = background.wait(said.append, timeout=20, poll=0.1)
+    assert not done.running and done.exit_code == 0
+    assert done.last_line == "(exit 0)"
+    assert "[background] two" in said
+
+
+def test_the_module_entry_point_returns_at_once(cache):
+    began = time.monotonic()
+    assert background.main([sys.executable, "-c", "import time; time.sleep(3)"]) == 0
+    assert time.monotonic() - began < 1.5
+    assert background.state().running
+    done = background.wait(lambda line: None, timeout=20, poll=0.1)
+    assert done.exit_code == 0
+
+
+def test_the_module_without_a_command_is_a_usage_error(cache, capsys):
+    assert background.main([]) == 2
+    assert "usage" in capsys.readouterr().err
