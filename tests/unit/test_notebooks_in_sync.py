@@ -65,6 +65,17 @@ def test_stored_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_name)
+def test_every_cell_has_its_own_id(path: Path) -> None:
+    # Read as stored: nbformat's reader would add missing ids itself (with a warning that
+    # future versions make an error).
+    cells = json.loads(path.read_text())["cells"]
+    ids = [cell.get("id") for cell in cells]
+    missing = [i for i, id_ in enumerate(ids) if not id_]
+    assert not missing, f"{_name(path)}: cells {missing} have no id (nbformat 4.5 wants one)"
+    assert len(set(ids)) == len(ids), f"{_name(path)}: cell ids repeat"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_name)
 def test_first_code_cell_sets_the_namespace_parameter(path: Path) -> None:
     notebook = nbformat.read(str(path), as_version=4)
     first = next(c for c in notebook.cells if c.cell_type == "code")
