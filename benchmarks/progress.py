@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from checker.clusters.sandbox import Sandbox  # noqa: E402
+from _bench import RWK, ROOT, median_line, own_sandbox, time_command
 
 
 def _solve_capstone(kubectl, tmp: Path) -> None:
@@ -41,34 +35,16 @@ def _solve_capstone(kubectl, tmp: Path) -> None:
             "--timeout=90s", timeout=100)
 
 
-def _time(argv: list[str], env: dict, runs: int) -> tuple[list[float], str]:
-    times, out = [], ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-        out = done.stdout
-    return times, out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="rwk-bench-progress-"))
-    box = Sandbox(name="rwk-bench-progress", port=0, kubeconfig=tmp / "kubeconfig")
-    if box.cluster_dir.exists():
-        box.down(lambda message: None)
-    box.up(lambda message: None)
-    try:
+    with own_sandbox("rwk-bench-progress") as (box, tmp):
         _solve_capstone(box.kubectl(), tmp)
         env = {**os.environ, "KUBECONFIG": str(box.kubeconfig)}
-        rwk = str(ROOT / ".venv" / "bin" / "rwk")
-        check, _ = _time([rwk, "check", "configmaps"], env, args.runs)
-        progress, table = _time([rwk, "progress"], env, args.runs)
+        check, _ = time_command([RWK, "check", "configmaps"], env, args.runs)
+        progress, table = time_command([RWK, "progress"], env, args.runs, ok=(0, 1))
 
         os.environ["KUBECONFIG"] = str(box.kubeconfig)
         from checker.grading.progress import _LearnerSnapshot, grade_all
@@ -78,14 +54,10 @@ def main() -> None:
         grade_all(_LearnerSnapshot(cluster), "production")
         warm = time.perf_counter() - start
         requests = cluster.requests
-    finally:
-        box.down(lambda message: None)
 
     print(table)
-    print(f"rwk check configmaps, whole process: median {statistics.median(check):.3f}s "
-          f"(min {min(check):.3f}, max {max(check):.3f}, {len(check)} runs)")
-    print(f"rwk progress (11 exercises), whole process: median {statistics.median(progress):.3f}s "
-          f"(min {min(progress):.3f}, max {max(progress):.3f}, {len(progress)} runs)")
+    print(median_line("rwk check configmaps, whole process", check))
+    print(median_line("rwk progress (11 exercises), whole process", progress))
     print(f"progress in a process that has loaded the client: {warm:.3f}s, "
           f"{requests} API requests")
 
