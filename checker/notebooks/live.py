@@ -8,9 +8,11 @@
 - `watch_namespace(namespace, until=...)`: pods (phase, readiness, restarts) and each
   Service's endpoints, while a lesson waits for something to happen.
 
-Each view costs the API server one WATCH per kind (`kubectl get KIND --watch`, which lists
-once and then streams changes), redraws itself every `TICK` seconds while it runs, ends on
-its own (its condition holds, or `limit` seconds pass) and leaves its last drawing behind,
+Each view costs the API server one request per kind: a WATCH without a resourceVersion
+(`kubectl get --raw '/api/.../pods?watch=1&...'`), which the API server answers with the
+current objects as ADDED events and then streams every change, so no LIST and no poll. It
+redraws itself every `TICK` seconds while it runs (the moments are kept in `Display.times`),
+ends on its own (its condition holds, or `limit` seconds pass) and leaves its last drawing behind,
 so nbval and nbconvert see a finished output. Outside a notebook it prints that drawing as
 text. The state machines (`PodBook`, `Rollout`, `Endpoints`, `hpa_sample`) are pure: they
 take watch events and are unit-tested from lists of them.
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -59,6 +62,8 @@ class PodRow:
     """Why its container waits (CrashLoopBackOff, ...), else ""."""
     leaving: bool
     """Being deleted (deletionTimestamp set)."""
+    node: str = ""
+    """The node it is scheduled on, else ""."""
 
 
 def pod_row(pod: dict) -> PodRow:
@@ -73,7 +78,8 @@ def pod_row(pod: dict) -> PodRow:
                   group=labels.get("pod-template-hash") or labels.get("app") or "",
                   phase=status.get("phase", "Pending"), ready=ready,
                   restarts=sum(c.get("restartCount", 0) for c in containers), waiting=waiting,
-                  leaving=bool(meta.get("deletionTimestamp")))
+                  leaving=bool(meta.get("deletionTimestamp")),
+                  node=(pod.get("spec") or {}).get("nodeName") or "")
 
 
 class Moment(NamedTuple):
@@ -83,7 +89,9 @@ class Moment(NamedTuple):
     pod: str
     group: str
     what: str
-    """appeared, Ready, not Ready, leaving, gone, restarted."""
+    """appeared, scheduled, the new phase (Running, ...), Ready, not Ready, restarted,
+    waiting: REASON, leaving, gone; for an endpoint (from Endpoints): "ready in SERVICE",
+    "not ready in SERVICE", "out of SERVICE"."""
 
 
 @dataclass
@@ -105,6 +113,12 @@ class PodBook:
         if was is None:
             note("appeared" if not row.ready else "Ready")
             return
+        if row.node and not was.node:
+            note("scheduled")
+        if row.phase != was.phase:
+            note(row.phase)
+        if row.waiting and row.waiting != was.waiting:
+            note(f"waiting: {row.waiting}")
         if row.ready != was.ready:
             note("Ready" if row.ready else "not Ready")
         if row.restarts > was.restarts:
@@ -214,10 +228,33 @@ class Endpoints:
         if kind == "pod":
             self.book.apply(kind, type_, obj, seconds)
         elif kind == "endpointslice":
+            before = self._listed()
             if type_ == "DELETED":
                 self.slices.pop(obj["metadata"]["name"], None)
             else:
                 self.slices[obj["metadata"]["name"]] = obj
+            after = self._listed()
+            for service, pod in sorted(before.keys() | after.keys()):
+                was, now = before.get((service, pod)), after.get((service, pod))
+                if was != now:
+                    what = ("out of" if now is None else "ready in" if now
+                            else "not ready in")
+                    self.book.timeline.append(Moment(round(seconds, 1), pod, service,
+                                                     f"{what} {service}"))
+
+    def _listed(self) -> dict[tuple[str, str], bool]:
+        """(Service, pod) -> whether its endpoint is ready."""
+        return {(service, pod): is_ready
+                for service, (ready, waiting) in self.services().items()
+                for is_ready, pods in ((True, ready), (False, waiting)) for pod in pods}
+
+    def ready(self, service: str) -> list[str]:
+        """The pods the Service's endpoints list as ready (its traffic goes to them)."""
+        return self.services().get(service, ([], []))[0]
+
+    def not_ready(self, service: str) -> list[str]:
+        """The pods the Service's endpoints list as not ready (no traffic goes to them)."""
+        return self.services().get(service, ([], []))[1]
 
     def services(self) -> dict[str, tuple[list[str], list[str]]]:
         """Per Service: the pods its endpoints list as ready, and as not ready."""
@@ -250,18 +287,45 @@ def parse_stream(chunks: Iterable[str]) -> Iterator[dict]:
             yield obj
 
 
+PATHS = {"pod": "/api/v1/namespaces/{}/pods",
+         "endpointslice": "/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices",
+         "deployment": "/apis/apps/v1/namespaces/{}/deployments",
+         "replicaset": "/apis/apps/v1/namespaces/{}/replicasets",
+         "horizontalpodautoscaler": "/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers"}
+"""Where each kind a view watches is served (the API paths `kubectl get --raw` takes)."""
+
+
+INITIAL_EVENTS = {"sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
+                  "allowWatchBookmarks": "true"}
+"""A streaming list: the watch marks the end of the current objects with a BOOKMARK
+annotated k8s.io/initial-events-end (the WatchList feature, on in Kubernetes 1.36)."""
+INITIAL_END = "k8s.io/initial-events-end"
+
+
+def watch_path(kind: str, namespace: str, selector: str | None = None,
+               field_selector: str | None = None, *, streaming: bool = False) -> str:
+    """The one WATCH request of a kind: no resourceVersion, so the API server first sends
+    every current object as ADDED, then every change (no LIST needed before it); with
+    `streaming`, it also says where the current objects end."""
+    query = {"watch": "1", "labelSelector": selector, "fieldSelector": field_selector,
+             **(INITIAL_EVENTS if streaming else {})}
+    return (PATHS[kind].format(urllib.parse.quote(namespace, safe="")) + "?"
+            + urllib.parse.urlencode({key: value for key, value in query.items() if value}))
+
+
 class _Watch:
-    """`kubectl get KIND --watch --output-watch-events -o json` in a thread, events queued."""
+    """One `kubectl get --raw PATH?watch=1` in a thread, its events queued. `listed` turns
+    true once the current objects have all arrived (known from the API server's bookmark
+    when `streaming`, else guessed by the view from SETTLE quiet seconds)."""
 
     def __init__(self, kind: str, namespace: str, events: queue.Queue, *,
-                 selector: str | None = None, field_selector: str | None = None) -> None:
-        args = [kubectl_binary(), "get", kind, "-n", namespace, "--watch",
-                "--output-watch-events", "-o", "json"]
-        if selector:
-            args += ["-l", selector]
-        if field_selector:
-            args += ["--field-selector", field_selector]
+                 selector: str | None = None, field_selector: str | None = None,
+                 streaming: bool = True) -> None:
+        self.options = {"selector": selector, "field_selector": field_selector}
+        args = [kubectl_binary(), "get", "--raw",
+                watch_path(kind, namespace, selector, field_selector, streaming=streaming)]
         self.kind, self.events, self.last = kind, events, time.monotonic()
+        self.streaming, self.listed = streaming, False
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, bufsize=1)
         self.thread = threading.Thread(target=self._read, daemon=True,
@@ -272,7 +336,11 @@ class _Watch:
         stdout = self.process.stdout
         for event in parse_stream(iter(stdout.readline, "") if stdout else ()):
             self.last = time.monotonic()
-            self.events.put((self.kind, event.get("type", ""), event.get("object") or {}))
+            if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):   # not ERROR, BOOKMARK
+                self.events.put((self.kind, event["type"], event.get("object") or {}))
+            elif event.get("type") == "BOOKMARK" and ((event.get("object") or {}).get(
+                    "metadata", {}).get("annotations") or {}).get(INITIAL_END) == "true":
+                self.listed = True
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -301,8 +369,11 @@ class _Display:
                 self._html = HTML
                 self.handle = display(HTML("<em>starting the watch…</em>"), display_id=True)
         self.updates = 0
+        self.times: list[float] = []
+        """When each drawing was made (time.monotonic()), kernel or not."""
 
     def show(self, html: str, text: str, final: bool = False) -> None:
+        self.times.append(time.monotonic())
         if self.handle is not None:
             self.handle.update({"text/html": html, "text/plain": text}, raw=True)
             self.updates += 1
@@ -315,10 +386,15 @@ class _Run:
 
     def __init__(self, namespace: str, watches: list[tuple[str, dict]], state: Any) -> None:
         self.events: queue.Queue[Event] = queue.Queue()
-        self.state, self.start = state, time.monotonic()
-        self.watches = [_Watch(kind, namespace, self.events, **options)
-                        for kind, options in watches]
+        self.namespace, self.state, self.start = namespace, state, time.monotonic()
+        self.watches: list[_Watch] = []
         self.display = _Display()
+        for kind, options in watches:
+            self.add(kind, **options)
+
+    def add(self, kind: str, **options: str | None) -> None:
+        """Open one more watch (a view that learns a selector from its first watch)."""
+        self.watches.append(_Watch(kind, self.namespace, self.events, **options))
 
     def seconds(self) -> float:
         return time.monotonic() - self.start
@@ -334,18 +410,28 @@ class _Run:
             taken += 1
 
     def settle(self, limit: float = 10.0) -> None:
-        """Wait until every watch has sent its initial list (quiet for SETTLE seconds)."""
+        """Wait until every watch has sent the current objects: the API server's bookmark
+        says so; a server that refuses streaming lists is watched again without, and then
+        SETTLE quiet seconds count as the end."""
         began = time.monotonic()
         while time.monotonic() - began < limit:
             self.drain()
-            for watch in self.watches:
-                if (complaint := watch.failed()) is not None:
-                    self.stop()
-                    raise RuntimeError(f"kubectl could not watch {watch.kind}: {complaint}")
+            for index, watch in enumerate(self.watches):
+                if (complaint := watch.failed()) is None:
+                    continue
+                if watch.streaming and not watch.listed:
+                    self.watches[index] = _Watch(watch.kind, self.namespace, self.events,
+                                                 **watch.options, streaming=False)
+                    continue
+                self.stop()
+                raise RuntimeError(f"kubectl could not watch {watch.kind}: {complaint}")
             now = time.monotonic()
-            if now - began > SETTLE and all(now - w.last > SETTLE for w in self.watches):
+            # (A server too old to know streaming lists ignores them: quiet for longer.)
+            if all(w.listed or now - w.last > (5 * SETTLE if w.streaming else SETTLE)
+                   for w in self.watches):
+                self.drain()
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
 
     def loop(self, done: Callable[[], bool], limit: float,
              draw: Callable[[bool], tuple[str, str]], on_tick: Callable[[], None] = lambda: None
@@ -365,14 +451,23 @@ class _Run:
             self.stop()
             self.drain()
             self.display.show(*draw(True), final=True)
+            last_drawings[:] = self.display.times
 
     def stop(self) -> None:
         for watch in self.watches:
             watch.stop()
 
 
-def _run_change(change: str | None) -> None:
-    if change:
+last_drawings: list[float] = []
+"""The moments (time.monotonic()) of the last finished view's drawings, the final one last."""
+
+
+def _run_change(change: str | Callable[[], object] | None) -> None:
+    """Run the change a view shows: a shell command (waited for, its output printed), or a
+    function (a lesson that starts a longer command in the background, such as a drain)."""
+    if callable(change):
+        change()
+    elif change:
         done = subprocess.run(["bash", "-o", "pipefail", "-c", change], capture_output=True,
                               text=True)
         print(done.stdout + done.stderr, end="")
@@ -382,7 +477,8 @@ def _run_change(change: str | None) -> None:
 
 # --- the views --------------------------------------------------------------------------
 
-def watch_rollout(deployment: str, namespace: str, change: str | None = None, *,
+def watch_rollout(deployment: str, namespace: str,
+                  change: str | Callable[[], object] | None = None, *,
                   until: Callable[[dict], bool] | None = rolled_out, limit: float = 90.0
                   ) -> list[tuple[float, int, int, int, int]]:
     """Show a rollout of `deployment` live: run the shell command `change` (if any), then
@@ -392,17 +488,19 @@ def watch_rollout(deployment: str, namespace: str, change: str | None = None, *,
     Returns [(seconds, old Ready, new Ready, old pods, new pods), ...], the first sample
     being the state just before the change. Raises TimeoutError when `until` never holds.
     """
-    found = subprocess.run([kubectl_binary(), "get", "deployment", deployment, "-n", namespace,
-                            "-o", "json"], capture_output=True, text=True)
-    if found.returncode != 0:
-        raise RuntimeError(f"no deployment {deployment} in {namespace}: {found.stderr.strip()}")
-    labels = json.loads(found.stdout)["spec"]["selector"].get("matchLabels") or {}
-    selector = ",".join(f"{key}={value}" for key, value in labels.items())
     rollout = Rollout()
-    run = _Run(namespace, [("deployment", {"field_selector": f"metadata.name={deployment}"}),
-                           ("replicaset", {"selector": selector}),
-                           ("pod", {"selector": selector})], rollout)
+    run = _Run(namespace, [("deployment", {"field_selector": f"metadata.name={deployment}"})],
+               rollout)
     run.settle()
+    if rollout.deployment is None:
+        run.stop()
+        raise RuntimeError(f"no deployment {deployment} in namespace {namespace}")
+    labels = rollout.deployment["spec"]["selector"].get("matchLabels") or {}
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    run.add("replicaset", selector=selector)
+    run.add("pod", selector=selector)
+    run.settle()
+    rollout.book.timeline.clear()             # what was there at the start is no change
     rollout.sample(0.0)
     before = (rollout.deployment or {}).get("metadata", {}).get("generation", 0)
     run.start = time.monotonic()
@@ -427,12 +525,15 @@ def watch_rollout(deployment: str, namespace: str, change: str | None = None, *,
 
 
 def watch_hpa(name: str, namespace: str, *, until: Callable[[dict], bool] | None = None,
-              limit: float = 120.0, on_tick: Callable[[dict | None], None] | None = None
+              limit: float = 120.0, on_tick: Callable[[dict | None], None] | None = None,
+              change: str | Callable[[], object] | None = None
               ) -> list[tuple[float, int | None, int | None, int, int]]:
     """Show the HPA `name` live (current and target cpu utilisation, current and desired
-    replicas) until `until(hpa)` holds or `limit` seconds pass; return its samples
-    (seconds, current %, target %, current replicas, desired replicas), one per tick.
-    `on_tick(hpa)` runs every tick (a lesson moves its simulated load there)."""
+    replicas) as it syncs; run `change` (a shell command) once the watch is up; end when
+    `until(hpa)` holds or `limit` seconds pass. Returns its samples (seconds, current %,
+    target %, current replicas, desired replicas), one per tick. `on_tick(hpa)` runs every
+    tick (a lesson moves its simulated load there). Raises TimeoutError when `until` is
+    given and never holds."""
     class _State:
         hpa: dict | None = None
         samples: list = []
@@ -446,6 +547,7 @@ def watch_hpa(name: str, namespace: str, *, until: Callable[[dict], bool] | None
                             {"field_selector": f"metadata.name={name}"})], state)
     run.settle()
     run.start = time.monotonic()
+    _run_change(change)
 
     def tick() -> None:
         if state.hpa is not None:
@@ -457,21 +559,28 @@ def watch_hpa(name: str, namespace: str, *, until: Callable[[dict], bool] | None
         return _render("hpa", final=final, seconds=run.seconds(), name=name,
                        samples=state.samples, limit=limit)
 
-    run.loop(lambda: until is not None and state.hpa is not None and until(state.hpa), limit,
-             draw, on_tick=tick)
+    finished = run.loop(lambda: until is not None and state.hpa is not None
+                        and until(state.hpa), limit, draw, on_tick=tick)
+    if until is not None and not finished:
+        raise TimeoutError(f"what the cell waited for of HPA {name} did not happen within "
+                           f"{limit:g} s")
     return state.samples
 
 
 def watch_namespace(namespace: str, *, until: Callable[[Endpoints], bool] | None = None,
                     limit: float = 90.0, selector: str | None = None,
-                    change: str | None = None) -> Endpoints:
+                    change: str | Callable[[], object] | None = None,
+                    on_tick: Callable[[Endpoints, float], None] | None = None) -> Endpoints:
     """Show the namespace's pods (phase, readiness, restarts) and its Services' endpoints
     live; run `change` (a shell command) once the watches are up; end when `until(view)`
-    holds or after `limit` seconds. Returns the view (`.book.pods`, `.book.timeline`,
-    `.services()`). Raises TimeoutError when `until` is given and never holds."""
+    holds or after `limit` seconds. `on_tick(view, seconds)` runs before every drawing (a
+    lesson samples the view there). Returns the view (`.book.pods`, `.book.timeline`,
+    `.services()`, `.ready(service)`). Raises TimeoutError when `until` is given and never
+    holds."""
     view = Endpoints()
     run = _Run(namespace, [("pod", {"selector": selector}), ("endpointslice", {})], view)
     run.settle()
+    view.book.timeline.clear()                # what was there at the start is no change
     run.start = time.monotonic()
     _run_change(change)
 
@@ -480,7 +589,8 @@ def watch_namespace(namespace: str, *, until: Callable[[Endpoints], bool] | None
                        pods=view.book.alive(), services=view.services(),
                        timeline=view.book.timeline, limit=limit)
 
-    finished = run.loop(lambda: until is not None and until(view), limit, draw)
+    finished = run.loop(lambda: until is not None and until(view), limit, draw,
+                        on_tick=lambda: on_tick(view, run.seconds()) if on_tick else None)
     if until is not None and not finished:
         raise TimeoutError(f"what the cell waited for in {namespace} did not happen within "
                            f"{limit:g} s")

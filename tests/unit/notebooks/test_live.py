@@ -47,8 +47,8 @@ def test_a_pod_book_keeps_each_pods_row_and_a_timeline_of_changes() -> None:
         book.apply("pod", type_, obj, seconds)
     assert [(m.seconds, m.pod, m.what) for m in book.timeline] == [
         (0.0, "a", "Ready"), (1.0, "b", "appeared"), (2.0, "b", "Ready"),
-        (3.0, "a", "leaving"), (3.5, "a", "gone"), (4.0, "b", "not Ready"),
-        (4.0, "b", "restarted")]
+        (3.0, "a", "leaving"), (3.5, "a", "gone"), (4.0, "b", "waiting: CrashLoopBackOff"),
+        (4.0, "b", "not Ready"), (4.0, "b", "restarted")]
     (row,) = book.alive()
     assert (row.name, row.group, row.ready, row.restarts, row.waiting) == (
         "b", "new", False, 1, "CrashLoopBackOff")
@@ -93,6 +93,45 @@ def test_endpoints_per_service_from_endpointslices() -> None:
     assert view.services() == {"web": (["b", "c"], ["a"])}
     view.apply("endpointslice", "DELETED", piece, 1)
     assert view.services() == {}
+
+
+def test_the_timeline_notes_scheduling_phases_and_endpoints_coming_and_going() -> None:
+    view = live.Endpoints()
+    created = {"metadata": {"name": "p", "labels": {"app": "web"}},
+               "status": {"phase": "Pending"}}
+    scheduled = {**created, "spec": {"nodeName": "node-1"}}
+    running = {**scheduled, "status": {"phase": "Running"}}
+
+    def piece(ready: bool | None) -> dict:
+        endpoints = [] if ready is None else [{"targetRef": {"name": "p"},
+                                              "conditions": {"ready": ready}}]
+        return {"metadata": {"name": "web-1", "labels": {"kubernetes.io/service-name": "web"}},
+                "endpoints": endpoints}
+
+    for seconds, (kind, type_, obj) in enumerate([
+            ("pod", "ADDED", created), ("pod", "MODIFIED", scheduled),
+            ("pod", "MODIFIED", running), ("endpointslice", "ADDED", piece(False)),
+            ("endpointslice", "MODIFIED", piece(True)),
+            ("endpointslice", "MODIFIED", piece(None))]):
+        view.apply(kind, type_, obj, float(seconds))
+    assert [(m.seconds, m.pod, m.what) for m in view.book.timeline] == [
+        (0.0, "p", "appeared"), (1.0, "p", "scheduled"), (2.0, "p", "Running"),
+        (3.0, "p", "not ready in web"), (4.0, "p", "ready in web"), (5.0, "p", "out of web")]
+    view.apply("endpointslice", "MODIFIED", piece(True), 6.0)
+    assert view.ready("web") == ["p"] and view.ready("other") == []
+
+
+def test_each_kind_is_one_watch_request_without_a_resource_version() -> None:
+    path = live.watch_path("pod", "lesson-06", "app=api-server,tier in (a,b)")
+    assert path == ("/api/v1/namespaces/lesson-06/pods?watch=1&"
+                    "labelSelector=app%3Dapi-server%2Ctier+in+%28a%2Cb%29")
+    assert live.watch_path("horizontalpodautoscaler", "ns", field_selector="metadata.name=h") \
+        == "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers?watch=1&" \
+           "fieldSelector=metadata.name%3Dh"
+    assert "resourceVersion" not in path
+    streaming = live.watch_path("pod", "ns", streaming=True)
+    assert streaming == ("/api/v1/namespaces/ns/pods?watch=1&sendInitialEvents=true&"
+                         "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true")
 
 
 def test_an_hpa_sample_reads_cpu_utilisation_and_replicas() -> None:
