@@ -2,39 +2,90 @@
 each notebook, in the student's environment (their restricted KUBECONFIG, no other
 credentials), so the kernel papermill starts inherits nothing of the grader's.
 
-    python _papermill_main.py INPUT OUTPUT NAMESPACE CELL_TIMEOUT WORKDIR
+    python _papermill_main.py INPUT OUTPUT NAMESPACE CELL_TIMEOUT WORKDIR [--ready]
 
 Run as a file, not as `-m checker...`: it imports papermill only, and nothing of the
 checker, so it starts fast and holds no cluster client. Errors are allowed (every cell runs,
 as "Run All" does when a cell fails); a cell that runs past CELL_TIMEOUT seconds is
 interrupted and the notebook goes on. papermill saves the output after every cell, so the
 grader can read how far a notebook got when it has to kill it. Exit 0 when every cell ran
-without an error, 1 when some cell failed, 2 when papermill itself could not run it.
+without an error, 1 when some cell failed, 2 when papermill itself could not run it, 3 when
+told not to run it (`--ready` and end of input).
+
+`--ready`: get ready while the student's previous notebook still runs, then wait for a line
+on stdin before running anything: papermill imported and the notebook's kernel started
+(a fresh IPython in WORKDIR, nothing executed in it; it is this notebook's kernel and no
+other's), so the grader's clock starts at that line and what a notebook's run costs beyond
+its cells (0.6 s of imports and about 1 s of kernel start here, per notebook) overlaps the
+previous notebook's waits. A kernel that fails to start then is started again by papermill
+as without `--ready`, and its error said as papermill says it.
 """
 
 from __future__ import annotations
 
 import sys
 
+_NOT_IMPORTED = ("rfc3987_syntax",)
+"""Optional modules papermill's imports would load and never use: jsonschema (through
+nbformat) loads rfc3987_syntax, when installed, for its `iri` format check, and building its
+grammar takes 1.6 s of the 2.4 s papermill's import takes here (`python -X importtime`).
+nbformat never validates that format; jsonschema does without it (it catches the
+ImportError). The notebook's kernel is another process and is not affected."""
+KERNEL = "python3"
+
+
+def _started_kernel(workdir: str) -> object | None:
+    """A kernel started in `workdir` for the notebook, or None when it would not start."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.utils import run_sync
+
+    manager = AsyncKernelManager(kernel_name=KERNEL)
+    try:
+        run_sync(manager.start_kernel)(cwd=workdir)
+    except Exception:   # papermill starts one again after the go, and says what fails
+        return None
+    return manager
+
 
 def main(argv: list[str]) -> int:
-    source, output, namespace, cell_timeout, workdir = argv
+    ready = argv[5:] == ["--ready"]
+    source, output, namespace, cell_timeout, workdir = argv[:5]
+    for name in _NOT_IMPORTED:
+        sys.modules.setdefault(name, None)   # an import of it raises ImportError
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    kernel = _started_kernel(workdir) if ready else None
+    if ready and not sys.stdin.readline():
+        _stop(kernel)
+        return 3
     try:
         papermill.execute_notebook(
             source, output, parameters={"NAMESPACE": namespace}, cwd=workdir,
-            kernel_name="python3", progress_bar=False, log_output=False,
+            kernel_name=KERNEL, progress_bar=False, log_output=False,
             execution_timeout=int(float(cell_timeout)), allow_errors=True,
-            interrupt_on_timeout=True, request_save_on_cell_execute=True)
+            interrupt_on_timeout=True, request_save_on_cell_execute=True,
+            **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError:
         return 1
     except Exception as error:   # not a notebook papermill can run: say why, in one line
         print(f"papermill could not run the notebook: {type(error).__name__}: {error}",
               file=sys.stderr)
         return 2
+    finally:
+        _stop(kernel)   # papermill shuts down only the kernels it started
     return 0
+
+
+def _stop(kernel: object | None) -> None:
+    if kernel is None:
+        return
+    from jupyter_client.utils import run_sync
+
+    try:
+        run_sync(kernel.shutdown_kernel)(now=True)
+    except Exception:
+        pass
 
 
 if __name__ == "__main__":

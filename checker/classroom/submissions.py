@@ -7,7 +7,8 @@ own, `rwk-grade-<pid>`, on a free port with a throwaway kubeconfig, so a learner
 sandbox is never touched); the classroom's `create` for the roster (namespace, rights,
 budget, a kubeconfig per student in a private temporary folder). Then per student, `jobs`
 at once: run their notebooks in course order, each with papermill in a process of its own
-(`_papermill_main.py`), then grade their namespace from one snapshot with the same criteria
+(`_papermill_main.py`) and a fresh kernel of its own, the next one's process and kernel
+started while the previous notebook runs (and told to go when it ends), then grade their namespace from one snapshot with the same criteria
 as `rwk check` (`grading.grade_snapshot`), reading again until every report passes or
 `max(wait, SETTLE)` seconds pass, and delete the namespace. At the end the classroom's
 `delete` (or the sandbox goes).
@@ -269,15 +270,26 @@ def _grade_one(grader: _Grader, student: Student, handed: handed_in.Handed) -> S
         work = home / "work"
         shutil.copytree(handed.folder, work, symlinks=True)
         env = kernel_env(config, grader.bin_dir, home)
-        for exercise, path in handed.notebooks:
-            run, document = _run_notebook(grader, student, exercise, work / path.name,
-                                          home / "executed" / path.name, env, work)
-            runs[exercise] = run
-            if document is not None:
-                executed[exercise] = document
-            grader.say(f"{student.namespace}: {run.file}: {run.outcome} in "
-                       f"{run.seconds:.0f} s" + (f", {len(run.failed)} failed cell(s)"
-                                                 if run.failed else ""))
+        outputs = [home / "executed" / path.name for _, path in handed.notebooks]
+        ready: list[subprocess.Popen] = []
+        try:
+            for index, (exercise, path) in enumerate(handed.notebooks):
+                child = ready.pop() if ready else _ready(grader, student, work / path.name,
+                                                         outputs[index], env, work)
+                if index + 1 < len(handed.notebooks):   # the next one gets ready meanwhile
+                    following = handed.notebooks[index + 1][1]
+                    ready.append(_ready(grader, student, work / following.name,
+                                        outputs[index + 1], env, work))
+                run, document = _run_notebook(grader, exercise, child, outputs[index])
+                runs[exercise] = run
+                if document is not None:
+                    executed[exercise] = document
+                grader.say(f"{student.namespace}: {run.file}: {run.outcome} in "
+                           f"{run.seconds:.0f} s" + (f", {len(run.failed)} failed cell(s)"
+                                                     if run.failed else ""))
+        finally:
+            for child in ready:
+                _kill(child)
     grades, secrets = _grade_state(grader, student)
     secrets += [token for token in [kubeconfigs.token_of(kubeconfigs.read(config))] if token]
     reports = tuple(_with_notebook(report, runs.get(report.exercise),
@@ -292,23 +304,40 @@ def _grade_one(grader: _Grader, student: Student, handed: handed_in.Handed) -> S
     return graded
 
 
-def _run_notebook(grader: _Grader, student: Student, exercise: str, source: Path,
-                  output: Path, env: dict[str, str], work: Path
-                  ) -> tuple[handed_in.NotebookRun, dict | None]:
-    """One notebook with papermill in a process group of its own; killed, kernel and all,
-    at the notebook timeout."""
+def _ready(grader: _Grader, student: Student, source: Path, output: Path,
+           env: dict[str, str], work: Path) -> subprocess.Popen:
+    """The papermill process of one notebook, in a process group of its own, getting ready
+    (papermill imported, the notebook's own fresh kernel started) until `_run_notebook`
+    tells it to run: so the previous notebook's waits hide that cost."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
     command = [sys.executable, str(Path(__file__).with_name("_papermill_main.py")),
                str(source), str(output), student.namespace,
-               f"{grader.timeouts.cell:g}", str(work)]
+               f"{grader.timeouts.cell:g}", str(work), "--ready"]
+    return subprocess.Popen(command, env=env, cwd=work, stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _kill(child: subprocess.Popen) -> None:
+    """A ready papermill process never told to run: the end of its input tells it to shut
+    its kernel down and exit; killed after 10 s."""
+    try:
+        child.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+
+
+def _run_notebook(grader: _Grader, exercise: str, child: subprocess.Popen, output: Path
+                  ) -> tuple[handed_in.NotebookRun, dict | None]:
+    """Tell a ready papermill process to run its notebook; killed, kernel and all, at the
+    notebook timeout, counted from the go."""
     started = time.monotonic()
     killed = False
-    child = subprocess.Popen(command, env=env, cwd=work, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
     try:
-        _, stderr = child.communicate(timeout=grader.timeouts.notebook)
+        _, stderr = child.communicate(input="go\n", timeout=grader.timeouts.notebook)
     except subprocess.TimeoutExpired:
         killed = True
         with contextlib.suppress(ProcessLookupError):
