@@ -1,8 +1,15 @@
 """autograders/gradescope/run_autograder, run here as Gradescope runs it: a temporary folder laid
 out as Gradescope's /autograder (submission/, submission_metadata.json, results/), the one
-submission graded by `rwk grade --submissions` on a sandbox it starts for itself, and
-results.json checked field by field against Gradescope's Autograder Specifications
+submission graded by `rwk grade --submissions`, and results.json checked field by field
+against Gradescope's Autograder Specifications
 (gradescope-autograders.readthedocs.io/en/latest/specs/) and the checker's own reports.
+
+The grading runs on this test process's sandbox (`RWK_GRADE_OPTIONS="--context ...
+--kubeconfig ..."`, which run_autograder passes on), not on one of its own: starting one
+cost this file about 90 s of CI. What that leaves out is run_autograder's default, `rwk
+grade` without --context starting a sandbox for itself: the same Sandbox.up on a free port
+with a kubeconfig of its own that every test worker's sandbox runs (tests/sandboxes.py),
+with binaries setup.sh downloads beforehand.
 
 The submission is a repository-like upload: the first two exercises' solution notebooks in
 an `exercises/` folder, the second with a wrong value, plus a README.
@@ -14,19 +21,22 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(90)]
+from checker.clusters.sandbox import Sandbox
+
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(30)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "autograders" / "gradescope" / "run_autograder"
-EMAIL = "ada@example.edu"
+EMAIL = f"ada-{uuid.uuid4().hex[:6]}@example.edu"
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def graded(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict:
     autograder = tmp_path_factory.mktemp("autograder")
     upload = autograder / "submission" / "exercises"
     upload.mkdir(parents=True)
@@ -48,7 +58,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {key: value for key, value in os.environ.items() if key != "KUBECONFIG"}
     env.update({"RWK_AUTOGRADER_ROOT": str(autograder), "RWK": str(Path(sys.executable).parent
                                                                   / "rwk"),
-                "RWK_EXERCISES": "namespaces,configmaps", "RWK_BINARY_SOURCE": "auto"})
+                "RWK_EXERCISES": "namespaces,configmaps",
+                "RWK_GRADE_OPTIONS": f"--context {sandbox.context} "
+                                     f"--kubeconfig {sandbox.kubeconfig}"})
     done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True,
                           text=True, timeout=600, cwd=autograder)
     path = autograder / "results" / "results.json"
