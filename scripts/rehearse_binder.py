@@ -176,8 +176,9 @@ class Cgroups:
 
 
 class Rehearsal:
-    def __init__(self, keep: bool) -> None:
+    def __init__(self, keep: bool, gomemlimit: str = "") -> None:
         self.keep = keep
+        self.gomemlimit = gomemlimit
         self.home = BASE / "home"
         self.env_dir = BASE / "env"
         self.seed = BASE / "seed"
@@ -195,7 +196,8 @@ class Rehearsal:
 
     def make_user(self) -> None:
         try:
-            pwd.getpwnam(USER)
+            leftover = pwd.getpwnam(USER).pw_dir == str(self.home)
+            self.created_user = leftover   # an earlier rehearsal's (--keep): removed after
         except KeyError:
             subprocess.run(["useradd", "--no-create-home", "--home-dir", str(self.home),
                             "--shell", "/bin/bash", "--user-group", USER], check=True)
@@ -211,6 +213,8 @@ class Rehearsal:
                "PATH": f"{self.env_dir}/bin:/usr/local/bin:/usr/bin:/bin",
                "PIP_CACHE_DIR": str(PIP_CACHE), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
                "RWK_SANDBOX_PORT": str(self.sandbox_port)}
+        if self.gomemlimit:   # else binder/start's own default
+            env["GOMEMLIMIT"] = self.gomemlimit
         env.update(extra)
         return env
 
@@ -312,8 +316,10 @@ class Rehearsal:
     def build(self) -> None:
         BASE.mkdir(parents=True, exist_ok=True)
         BASE.chmod(0o755)
-        self.logs.mkdir(exist_ok=True)
+        shutil.rmtree(self.logs, ignore_errors=True)
+        self.logs.mkdir()
         self.stage_seed()
+        shutil.rmtree(self.env_dir, ignore_errors=True)    # a fresh environment each time
         began = time.monotonic()
         built = self.dependency_layer()
         self.figures["dependency_layer_s"] = round(time.monotonic() - began, 1)
@@ -381,10 +387,20 @@ class Rehearsal:
         if status.returncode != 0 and "still starting" not in early:
             raise Failed(f"`rwk status` during the start neither passed nor said still "
                          f"starting:\n{early}")
+        # An attendee opens lesson 00 at once: its `rwk up` waits for the background one.
+        lesson_00 = self._papermill("lessons/00-setup.ipynb", "binder-lesson-00",
+                                    BACKEND="sandbox")
         ready = self._wait(self._nodes_ready, 90, "a Ready node")
         self.figures["first_node_ready_s"] = round(ready - began, 1)
         say(f"sandbox has a Ready node {self.figures['first_node_ready_s']} s after start")
-        self._notebooks()
+        self._notebooks(lesson_00)
+        self.figures["resident_by_process_mib"] = self._resident_by_process()
+        say("resident memory by process after the notebooks (MiB): "
+            + ", ".join(f"{k} {v}" for k, v in self.figures["resident_by_process_mib"].items()))
+        up_log = self.home / ".cache" / "rwk" / "logs" / "background-up.log"
+        if up_log.is_file():
+            ended = [line for line in up_log.read_text().splitlines() if " is up in " in line]
+            self.figures["background_up"] = ended[-1] if ended else up_log.read_text()[-300:]
         self.figures["memory_limit_bytes"] = MEMORY_LIMIT
         self.figures["peak_memory_bytes"] = self.cgroups.peak()
         self.figures["peak_rss_bytes"] = self._peak_rss
@@ -397,6 +413,24 @@ class Rehearsal:
             f"{self.cgroups.oom_kills()}")
         if self._peak_rss >= MEMORY_LIMIT or self.cgroups.oom_kills():
             raise Failed("the session's processes reached the 2 GB memory limit")
+
+    def _resident_by_process(self) -> dict[str, int]:
+        """Resident MiB of each process in the cgroup, summed by program name."""
+        found: dict[str, int] = {}
+        for pid in self.cgroups.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            rss = int(fields.get("VmRSS", "0 kB").split()[0]) // 1024
+            program = Path(cmdline[0].decode(errors="replace")).name or fields["Name"].strip()
+            if program.startswith("python") and len(cmdline) > 2:
+                program = " ".join(a.decode(errors="replace").rsplit("/", 1)[-1]
+                                   for a in cmdline[1:3])
+            found[program] = found.get(program, 0) + rss
+        return dict(sorted(found.items(), key=lambda item: -item[1]))
 
     def _sample(self) -> None:
         while not self._sampling.wait(0.25):
@@ -462,20 +496,32 @@ class Rehearsal:
             if code != 0:
                 raise Failed(f"{notebook} failed in the session (exit {code}); see {log}:\n"
                              + "\n".join(log.read_text(errors="replace").splitlines()[-20:]))
-            say(f"{notebook} ran")
+            executed = self.home / ".rehearsal-out" / notebook
+            cells = json.loads(executed.read_text())["cells"]
+            durations = sorted(((c.get("metadata", {}).get("papermill", {}).get("duration")
+                                 or 0, i) for i, c in enumerate(cells)), reverse=True)
+            total = sum(d for d, _ in durations)
+            slowest = ", ".join(f"cell {i} {d:.1f} s" for d, i in durations[:3])
+            self.figures.setdefault("notebook_cells_s", {})[notebook] = round(total, 1)
+            say(f"{notebook} ran: {total:.1f} s in cells (slowest: {slowest})")
 
-    def _notebooks(self) -> None:
+    def _notebooks(self, lesson_00: subprocess.Popen) -> None:
+        """Lesson 00 runs on while lesson 02, exercise 02 and its solution run one after
+        the other: two kernels at once, as two open notebooks in a workshop."""
         began = time.monotonic()
-        self._run(("lessons/00-setup.ipynb",
-                   self._papermill("lessons/00-setup.ipynb", "binder-lesson-00",
-                                   BACKEND="sandbox")))
-        # Two kernels at once, as two open notebooks in a workshop.
-        self._run(("lessons/02-configmaps.ipynb",
-                   self._papermill("lessons/02-configmaps.ipynb", "binder-lesson-02")),
-                  ("exercises/02-configmaps.ipynb",
-                   self._papermill("exercises/02-configmaps.ipynb", NAMESPACE)))
-        self._run(("solutions/02-configmaps.ipynb",
-                   self._papermill("solutions/02-configmaps.ipynb", NAMESPACE)))
+        up_done = self.home / ".cache" / "rwk" / "logs" / "background-up.rc"
+        self._wait(up_done.is_file, 120, "the background `rwk up` to finish")
+        if up_done.read_text().strip() != "0":
+            raise Failed(f"the background `rwk up` failed: exit {up_done.read_text().strip()}")
+        for notebook in ("lessons/02-configmaps.ipynb", "exercises/02-configmaps.ipynb",
+                         "solutions/02-configmaps.ipynb"):
+            namespace = "binder-lesson-02" if notebook.startswith("lessons") else NAMESPACE
+            self._run((notebook, self._papermill(notebook, namespace)))
+        self._run(("lessons/00-setup.ipynb", lesson_00))
+        executed = (self.home / ".rehearsal-out" / "lessons" / "00-setup.ipynb").read_text()
+        self.figures["lesson_00_up"] = ("waited for the background start"
+                                        if "waiting for it" in executed else
+                                        "found the sandbox running")
         self.figures["notebooks_s"] = round(time.monotonic() - began, 1)
         log = self.logs / "check.log"
         done = self.as_user(["rwk", "check", "configmaps", "--namespace", NAMESPACE], log,
@@ -521,11 +567,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     parser.add_argument("--keep", action="store_true",
                         help="keep the user, home and environment for a look afterwards")
+    parser.add_argument("--gomemlimit", default="",
+                        help="GOMEMLIMIT for the session instead of binder/start's default "
+                             "(e.g. off, 300MiB), to compare")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("rehearse_binder: run as root (it creates a user and cgroups)", file=sys.stderr)
         return 2
-    rehearsal = Rehearsal(args.keep)
+    rehearsal = Rehearsal(args.keep, args.gomemlimit)
     code = 0
     try:
         rehearsal.make_user()
