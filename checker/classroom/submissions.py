@@ -8,10 +8,11 @@ sandbox is never touched); the classroom's `create` for the roster (namespace, r
 budget, a kubeconfig per student in a private temporary folder). Then per student, `jobs`
 at once: run their notebooks in course order, each with papermill in a process of its own
 (`_papermill_main.py`) and a fresh kernel of its own, the next one's process and kernel
-started while the previous notebook runs (and told to go when it ends), then grade their namespace from one snapshot with the same criteria
-as `rwk check` (`grading.grade_snapshot`), reading again until every report passes or
-`max(wait, SETTLE)` seconds pass, and delete the namespace. At the end the classroom's
-`delete` (or the sandbox goes).
+started while the previous notebook runs (and told to go when it ends); then grade their
+namespace from one snapshot with the same criteria as `rwk check`
+(`grading.grade_snapshot`), reading again until every report passes, or two reads agree
+while nothing in the namespace is on its way (`at_rest`), or `max(wait, SETTLE)` seconds
+pass; and delete the namespace. At the end the classroom's `delete` (or the sandbox goes).
 
 What a notebook runs with (`kernel_env`): PATH (the sandbox's kubectl, this Python's bin
 folder with `rwk`, the system's), HOME and TMPDIR in a scratch folder of the student's,
@@ -68,7 +69,8 @@ NOTEBOOK_TIMEOUT = 900.0
 """Seconds a notebook may run before it is killed with its kernel. $RWK_NOTEBOOK_TIMEOUT."""
 SETTLE = 30.0
 """Seconds grading reads again after a student's last notebook, until every report passes
-(rollouts a notebook started without waiting for), when `--wait` asks for less."""
+(rollouts a notebook started without waiting for), when `--wait` asks for less. A student
+whose namespace is at rest and whose verdicts do not change is graded sooner."""
 INTERVAL = 3.0
 TOKEN_HOURS = 6.0
 JOBS = 8
@@ -374,17 +376,52 @@ def _grade_state(grader: _Grader, student: Student) -> tuple[StudentGrades, list
     """The student's reports, read again until all pass or the settle time is up; and the
     Secret values of their namespace, to mask."""
     deadline = time.monotonic() + grader.settle
+    previous = None
     while True:
         snapshot = Snapshot(grader.cluster)
         grades = grade_snapshot(snapshot, [student], grader.names, jobs=1)[0]
+        verdicts = [(r.exercise, [(c.id, c.passed) for c in r.results]) for r in grades.reports]
         if all(r.passed for r in grades.reports) or time.monotonic() + INTERVAL > deadline:
             break
+        if verdicts == previous and at_rest(snapshot, student.namespace):
+            break   # two reads agree and nothing is on its way: later reads would agree too
+        previous = verdicts
         time.sleep(INTERVAL)
     try:
         secrets = list(ClusterState(snapshot, student.namespace).secret_values())
     except RwkError:
         secrets = []
     return grades, secrets
+
+
+def at_rest(snapshot: Snapshot, namespace: str) -> bool:
+    """Nothing in the namespace is on its way to another state: every Deployment and
+    StatefulSet has caught up with its spec (generation observed, every replica updated,
+    ready and available), no pod is pending or being deleted, every claim is bound, and
+    every HorizontalPodAutoscaler has read its metrics. False when any of it cannot be read."""
+    try:
+        workloads = [*snapshot.list("deployment", namespace),
+                     *snapshot.list("statefulset", namespace)]
+        pods = snapshot.list("pod", namespace)
+        claims = snapshot.list("persistentvolumeclaim", namespace)
+        scalers = snapshot.list("horizontalpodautoscaler", namespace)
+    except RwkError:
+        return False
+    for workload in workloads:
+        spec, status = workload.get("spec") or {}, workload.get("status") or {}
+        want = spec.get("replicas", 1)
+        caught_up = status.get("observedGeneration", 0) >= workload["metadata"].get(
+            "generation", 0)
+        counts = [status.get(key, 0) for key in ("replicas", "updatedReplicas",
+                                                  "readyReplicas", "availableReplicas")]
+        if not caught_up or counts != [want] * 4:
+            return False
+    if any(pod["metadata"].get("deletionTimestamp")
+           or (pod.get("status") or {}).get("phase") == "Pending" for pod in pods):
+        return False
+    if any((claim.get("status") or {}).get("phase") != "Bound" for claim in claims):
+        return False
+    return all((scaler.get("status") or {}).get("currentMetrics") for scaler in scalers)
 
 
 def _with_notebook(report: Report, run: handed_in.NotebookRun | None, problem: str | None,

@@ -216,3 +216,63 @@ def test_a_secret_printed_in_two_pieces_of_a_stream_is_masked_whole():
     masked = handed_in.mask(executed, [token])
     assert masked["cells"][0]["outputs"] == [
         {"output_type": "stream", "name": "stdout", "text": "token: ***\n"}]
+
+
+class _Listed:
+    """A snapshot's Reader for one namespace: `list(kind, namespace)` from fixed objects."""
+
+    def __init__(self, **kinds: list[dict]) -> None:
+        self.kinds = kinds
+
+    def list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        return [o for o in self.kinds.get(kind, []) if o["metadata"]["namespace"] == namespace]
+
+
+def _deployment(replicas: int = 2, generation: int = 3, **status: int) -> dict:
+    counts = {"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2,
+              "readyReplicas": 2, "availableReplicas": 2, **status}
+    return {"metadata": {"namespace": "ns", "name": "api", "generation": generation},
+            "spec": {"replicas": replicas}, "status": counts}
+
+
+def test_a_namespace_at_rest_is_one_whose_workloads_caught_up():
+    from checker.classroom.submissions import at_rest
+
+    assert at_rest(_Listed(deployment=[_deployment()]), "ns")
+    assert at_rest(_Listed(), "ns")   # nothing in it
+    assert not at_rest(_Listed(deployment=[_deployment(generation=4)]), "ns")
+    assert not at_rest(_Listed(deployment=[_deployment(readyReplicas=1)]), "ns")
+    assert not at_rest(_Listed(statefulset=[_deployment(replicas=3)]), "ns")
+    assert not at_rest(_Listed(deployment=[_deployment(updatedReplicas=1, replicas=3)]), "ns")
+    assert at_rest(_Listed(deployment=[{**_deployment(), "metadata": {
+        "namespace": "other", "name": "api", "generation": 9}}]), "ns")
+
+
+def test_pending_or_deleted_pods_unbound_claims_and_hpas_without_metrics_are_on_their_way():
+    from checker.classroom.submissions import at_rest
+
+    def pod(**extra: object) -> dict:
+        return {"metadata": {"namespace": "ns", "name": "p", **extra.pop("meta", {})},
+                "status": {"phase": "Running", **extra}}
+
+    assert at_rest(_Listed(pod=[pod()]), "ns")
+    assert not at_rest(_Listed(pod=[pod(phase="Pending")]), "ns")
+    assert not at_rest(_Listed(pod=[pod(meta={"deletionTimestamp": "2026-12-02T05:00:00Z"})]),
+                       "ns")
+    claim = {"metadata": {"namespace": "ns", "name": "data"}, "status": {"phase": "Pending"}}
+    assert not at_rest(_Listed(persistentvolumeclaim=[claim]), "ns")
+    hpa = {"metadata": {"namespace": "ns", "name": "h"}, "status": {}}
+    assert not at_rest(_Listed(horizontalpodautoscaler=[hpa]), "ns")
+    hpa["status"] = {"currentMetrics": [{"type": "Resource"}]}
+    assert at_rest(_Listed(horizontalpodautoscaler=[hpa]), "ns")
+
+
+def test_a_refused_read_is_never_at_rest():
+    from checker.classroom.submissions import at_rest
+    from checker.errors import AccessDenied
+
+    class Refusing(_Listed):
+        def list(self, kind: str, namespace: str | None = None) -> list[dict]:
+            raise AccessDenied("list", kind, namespace)
+
+    assert not at_rest(Refusing(), "ns")
