@@ -1,7 +1,8 @@
 """What a learner sees, in a real browser: JupyterLab (started by the fixture, on the
 sandbox) in headless chromium. An exercise notebook's check panel updates after a fix made
-with kubectl and a click on Check again; a lesson's live view redraws while a rollout runs
-and leaves its timeline behind. Timings are printed, never asserted."""
+with kubectl and a click on Check again; a lesson's live view is caught redrawing in the page
+while a rollout runs (a new pod not Ready yet), then leaves its timeline behind. Timings are
+printed, never asserted."""
 
 from __future__ import annotations
 
@@ -88,27 +89,57 @@ def test_check_again_shows_the_fix_in_the_panel(page, lab: Lab) -> None:
         kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
 
 
-def test_a_lessons_live_view_runs_and_leaves_its_timeline(page, lab: Lab) -> None:
-    # What is proven here: the lesson's live view renders in the page and leaves its final
-    # drawing with the timeline. Its running redraws reach the kernel's output (unit-tested,
-    # and counted with jupyter_client), but this test has not yet caught one in the page, so
-    # it counts and prints them without asserting on them.
+WATCH_DRAWINGS = """() => {
+  // Every drawing of a running live view that reaches the page: when, its clock, and whether
+  // it shows a pod of the new ReplicaSet that is not Ready yet (a rollout caught midway).
+  // Only the lesson's first view: the observer stops once a final drawing is in the page.
+  window.rwkDrawings = [];
+  const observer = new MutationObserver(() => note());
+  const note = () => {
+    if (document.querySelector(".rwk-live[data-view='rollout'][data-final='True']")) {
+      observer.disconnect();
+      return;
+    }
+    const view = document.querySelector(".rwk-live[data-view='rollout'][data-final='False']");
+    if (!view) return;
+    const clock = view.querySelector('.rwk-seconds').innerText;
+    const last = window.rwkDrawings[window.rwkDrawings.length - 1];
+    if (last && last.clock === clock) return;
+    window.rwkDrawings.push({at: performance.now(), clock: clock, text: view.innerText,
+                             newNotReady: view.querySelectorAll('tr.new td.no').length});
+  };
+  observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+FINAL_ROLLOUT = ".rwk-live[data-view='rollout'][data-final='True']"
+
+
+def test_a_lessons_live_view_redraws_while_the_rollout_runs(page, lab: Lab) -> None:
     namespace = "browser-lesson-08"
     notebook = copy_notebook(lab, "lessons/08-rolling-updates.ipynb", namespace)
-    open_and_run_all(page, lab, notebook)
-    running = ".rwk-live[data-view='rollout'][data-final='False'] .rwk-seconds"
+    page.goto(lab.tree(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=RUN_TIMEOUT)
+    page.evaluate(WATCH_DRAWINGS)
+    page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     try:
-        seen: list[tuple[float, str]] = []
-        final = page.locator(".rwk-live[data-view='rollout'][data-final='True']").first
-        deadline = time.monotonic() + RUN_TIMEOUT / 1000
-        while time.monotonic() < deadline and not final.count():
-            texts = page.locator(running).all_inner_texts()
-            if texts and (not seen or texts[0] != seen[-1][1]):
-                seen.append((time.monotonic(), texts[0]))
-            page.wait_for_timeout(100)                 # sampling, not an assertion
-        print(f"\n[browser] live rollout view: {len(seen)} running drawing(s) seen")
+        final = page.locator(FINAL_ROLLOUT).first
         final.wait_for(timeout=RUN_TIMEOUT)
+        # What the page showed before the first view's final drawing replaced it.
+        drawings = page.evaluate("() => window.rwkDrawings")
         assert "timeline" in final.inner_text()
+        assert len(drawings) >= 2, f"the running view was drawn {len(drawings)} time(s) in the page"
+        assert len({d["text"] for d in drawings}) >= 2, "the running view never changed"
+        midway = [d for d in drawings if d["newNotReady"]]
+        assert midway, ("no drawing showed a pod of the new ReplicaSet not Ready yet: "
+                        f"{[d['text'] for d in drawings]}")
+        pairs = list(zip(drawings, drawings[1:]))
+        gaps = sorted(b["at"] - a["at"] for a, b in pairs)
+        long = [f"{a['clock']}->{b['clock']} s of the view in {b['at'] - a['at']:.0f} ms"
+                for a, b in pairs if b["at"] - a["at"] > 1000]
+        print(f"\n[browser] live rollout view: {len(drawings)} running drawings in the page, "
+              f"{len(midway)} with a new pod not Ready; redraw interval median "
+              f"{gaps[len(gaps) // 2]:.0f} ms, longest {gaps[-1]:.0f} ms"
+              + (f"; gaps over 1 s: {', '.join(long)}" if long else ""))
     finally:
         shut_down_kernel(page)
         kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
