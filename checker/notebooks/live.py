@@ -9,11 +9,12 @@
   Service's endpoints, while a lesson waits for something to happen.
 
 Each view costs the API server one request per kind: a WATCH without a resourceVersion
-(`kubectl get --raw '/api/.../pods?watch=1&...'`), which the API server answers with the
-current objects as ADDED events and then streams every change, so no LIST and no poll. It
-redraws itself every `TICK` seconds while it runs (the moments are kept in `Display.times`),
-ends on its own (its condition holds, or `limit` seconds pass) and leaves its last drawing behind,
-so nbval and nbconvert see a finished output. Outside a notebook it prints that drawing as
+(`kubectl get --raw '/api/.../pods?watch=1&sendInitialEvents=true&...'`), which the API
+server answers with the current objects as ADDED events, a bookmark marking their end, and
+then every change: no LIST and no poll. It redraws itself every `TICK` seconds while it runs
+(the moments of the last view's drawings are kept in `last_drawings`), ends on its own (its
+condition holds, or `limit` seconds pass) and leaves its last drawing behind, so nbval and
+nbconvert see a finished output. Outside a notebook it prints that drawing as
 text. The state machines (`PodBook`, `Rollout`, `Endpoints`, `hpa_sample`) are pure: they
 take watch events and are unit-tested from lists of them.
 """
