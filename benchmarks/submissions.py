@@ -113,10 +113,17 @@ def grade(roster: Path, jobs: int, out: Path) -> dict:
             outcomes[notebook["outcome"]] = outcomes.get(notebook["outcome"], 0) + 1
     grades = json.loads((out / "grades.json").read_text())
     passed = sum(s["score"] == s["max_score"] for s in grades["students"])
+    failing: dict[str, int] = {}   # what kept a student from full marks, and how often
+    for student in grades["students"]:
+        for exercise, report in student["reports"].items():
+            for criterion in report["criteria"]:
+                if not criterion["passed"] and criterion["points"]:
+                    key = f"{exercise}/{criterion['id']}: {criterion['message'][:160]}"
+                    failing[key] = failing.get(key, 0) + 1
     deciles = statistics.quantiles(seconds, n=10) if len(seconds) > 1 else seconds * 9
     return {"jobs": jobs, "wall": wall, "notebooks": len(seconds), "outcomes": outcomes,
             "median": statistics.median(seconds), "p90": deciles[-1], "passed": passed,
-            "students": len(grades["students"]), "tree": peak.tree / 2**20,
+            "students": len(grades["students"]), "failing": failing, "tree": peak.tree / 2**20,
             "sandbox": peak.sandbox / 2**20}
 
 
@@ -137,6 +144,8 @@ def main() -> None:
               f"({', '.join(f'{n} {k}' for k, n in sorted(r['outcomes'].items()))}); "
               f"peak memory: grader tree {r['tree']:.0f} MiB, sandbox {r['sandbox']:.0f} MiB",
               flush=True)
+        for what, count in sorted(r["failing"].items(), key=lambda item: -item[1]):
+            print(f"    failed for {count} student(s): {what}", flush=True)
     if len(runs) > 1:
         base = runs[0]
         for r in runs[1:]:

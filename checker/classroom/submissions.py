@@ -398,7 +398,8 @@ def at_rest(snapshot: Snapshot, namespace: str) -> bool:
     """Nothing in the namespace is on its way to another state: every Deployment and
     StatefulSet has caught up with its spec (generation observed, every replica updated,
     ready and available), no pod is pending or being deleted, every claim is bound, and
-    every HorizontalPodAutoscaler has read its metrics. False when any of it cannot be read."""
+    every HorizontalPodAutoscaler is scaling from its metrics. False when any of it cannot
+    be read."""
     try:
         workloads = [*snapshot.list("deployment", namespace),
                      *snapshot.list("statefulset", namespace)]
@@ -421,7 +422,16 @@ def at_rest(snapshot: Snapshot, namespace: str) -> bool:
         return False
     if any((claim.get("status") or {}).get("phase") != "Bound" for claim in claims):
         return False
-    return all((scaler.get("status") or {}).get("currentMetrics") for scaler in scalers)
+    return all(_scaling_active(scaler) for scaler in scalers)
+
+
+def _scaling_active(scaler: dict) -> bool:
+    """The HPA computed its replicas from its metrics at its last sync (condition
+    ScalingActive True). A failed read of the metrics leaves currentMetrics holding empty
+    entries and the condition False, so the list alone does not tell."""
+    conditions = (scaler.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "ScalingActive" and c.get("status") == "True"
+               for c in conditions)
 
 
 def _with_notebook(report: Report, run: handed_in.NotebookRun | None, problem: str | None,

@@ -263,7 +263,12 @@ def test_pending_or_deleted_pods_unbound_claims_and_hpas_without_metrics_are_on_
     assert not at_rest(_Listed(persistentvolumeclaim=[claim]), "ns")
     hpa = {"metadata": {"namespace": "ns", "name": "h"}, "status": {}}
     assert not at_rest(_Listed(horizontalpodautoscaler=[hpa]), "ns")
-    hpa["status"] = {"currentMetrics": [{"type": "Resource"}]}
+    # The controller's status after a failed metrics read: entries without values.
+    hpa["status"] = {"currentMetrics": [{"type": ""}], "conditions": [
+        {"type": "AbleToScale", "status": "True"},
+        {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric"}]}
+    assert not at_rest(_Listed(horizontalpodautoscaler=[hpa]), "ns")
+    hpa["status"]["conditions"][1] = {"type": "ScalingActive", "status": "True"}
     assert at_rest(_Listed(horizontalpodautoscaler=[hpa]), "ns")
 
 
