@@ -143,3 +143,49 @@ def test_a_lessons_live_view_redraws_while_the_rollout_runs(page, lab: Lab) -> N
     finally:
         shut_down_kernel(page)
         kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+
+
+PROGRESS = ".rwk-progress-panel"
+
+
+def namespaces_score(page) -> int:
+    """The namespaces exercise's points in the progress table (its row's score cell)."""
+    row = page.locator(f"{PROGRESS} tr", has=page.locator("code", has_text="namespaces")).first
+    return int(row.locator("td").nth(1).inner_text().split("/")[0])
+
+
+def test_progress_panel_checks_every_exercise_again(page, lab: Lab) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    namespace = "browser-progress"
+    kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true")
+    notebook = new_notebook(cells=[
+        new_code_cell(f'NAMESPACE = "{namespace}"'),
+        new_code_cell("from checker import progress\n\nprogress(namespace=NAMESPACE)")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(notebook, lab.root / "progress.ipynb")
+    open_and_run_all(page, lab, "progress.ipynb")
+    try:
+        page.wait_for_selector(f"{PROGRESS} button:has-text('Check again')",
+                               timeout=RUN_TIMEOUT)
+        assert "0 of 11 exercises pass" in page.inner_text(PROGRESS)
+        before = namespaces_score(page)
+
+        kubectl(lab, "create", "namespace", namespace)
+        kubectl(lab, "label", "namespace", namespace, "environment=production", "--overwrite")
+        clicked = time.monotonic()
+        page.click(f"{PROGRESS} button:has-text('Check again')")
+        page.wait_for_function(
+            "() => /checked again in/.test(document.querySelector("
+            "'.rwk-progress-panel').innerText)", timeout=60_000)
+        took = time.monotonic() - clicked
+        after = namespaces_score(page)
+        print(f"\n[browser] progress Check again: {took * 1000:.0f} ms "
+              f"(namespaces {before} -> {after} points)")
+        assert after > before, f"the label did not raise the namespaces score: {before}"
+        assert "exercises pass" in page.inner_text(f"{PROGRESS} .rwk-panel-status")
+    finally:
+        shut_down_kernel(page)
+        kubectl(lab, "delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
