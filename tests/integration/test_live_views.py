@@ -151,7 +151,10 @@ def test_watch_namespace_sees_a_pod_leave_its_service_for_one_watch_per_kind(
 
 def test_watch_rollout_costs_one_watch_per_kind(kubectl: Kubectl, namespace: str,
                                                 requests: Path) -> None:
-    apply(kubectl, DEPLOYMENT.replace("replicas: 1", "replicas: 2"), namespace)
+    # Each new pod Ready 2 s after it starts (not 100 ms): a rollout that short could end
+    # between two samples, and the view must be seen with old and new pods at once.
+    apply(kubectl, DEPLOYMENT.replace("replicas: 1", "replicas: 2").replace(
+        "ready-delay: 100ms", "ready-delay: 2s"), namespace)
     live.watch_namespace(namespace, limit=60,
                          until=lambda view: sum(p.ready for p in view.book.alive()) == 2)
     samples = live.watch_rollout(
