@@ -10,7 +10,9 @@ as "Run All" does when a cell fails); a cell that runs past CELL_TIMEOUT seconds
 interrupted and the notebook goes on. papermill saves the output after every cell, so the
 grader can read how far a notebook got when it has to kill it. Exit 0 when every cell ran
 without an error, 1 when some cell failed, 2 when papermill itself could not run it, 3 when
-told not to run it (`--ready` and end of input).
+told not to run it (`--ready` and end of input), 4 when the notebook's kernel did not answer
+within START_TIMEOUT seconds, before any cell ran (the grading machine's trouble, not the
+student's: the grader runs the notebook once more).
 
 `--ready`: get ready while the student's previous notebook still runs, then wait for a line
 on stdin before running anything: papermill imported and the notebook's kernel started
@@ -32,6 +34,9 @@ grammar takes 1.6 s of the 2.4 s papermill's import takes here (`python -X impor
 nbformat never validates that format; jsonschema does without it (it catches the
 ImportError). The notebook's kernel is another process and is not affected."""
 KERNEL = "python3"
+START_TIMEOUT = 180
+"""Seconds a kernel may take to answer (papermill's default, 60, was seen passed on a busy
+grading machine running several students and a sandbox on two cores)."""
 
 
 def _started_kernel(workdir: str) -> object | None:
@@ -65,16 +70,24 @@ def main(argv: list[str]) -> int:
             kernel_name=KERNEL, progress_bar=False, log_output=False,
             execution_timeout=int(float(cell_timeout)), allow_errors=True,
             interrupt_on_timeout=True, request_save_on_cell_execute=True,
+            start_timeout=START_TIMEOUT,
             **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError:
         return 1
     except Exception as error:   # not a notebook papermill can run: say why, in one line
         print(f"papermill could not run the notebook: {type(error).__name__}: {error}",
               file=sys.stderr)
-        return 2
+        return 4 if _kernel_trouble(error) else 2
     finally:
         _stop(kernel)   # papermill shuts down only the kernels it started
     return 0
+
+
+def _kernel_trouble(error: BaseException) -> bool:
+    """The kernel never answered: the RuntimeError nbclient raises when a kernel does not
+    answer within the start timeout, before any cell ran. (A kernel that dies in a cell may
+    be the student's doing, and stays exit 2.)"""
+    return isinstance(error, RuntimeError) and "Kernel didn't respond" in str(error)
 
 
 def _stop(kernel: object | None) -> None:

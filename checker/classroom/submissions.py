@@ -67,6 +67,9 @@ CELL_TIMEOUT = 300.0
 rollout in one cell). $RWK_CELL_TIMEOUT overrides it."""
 NOTEBOOK_TIMEOUT = 900.0
 """Seconds a notebook may run before it is killed with its kernel. $RWK_NOTEBOOK_TIMEOUT."""
+KERNEL_TROUBLE = "kernel-trouble"
+"""A run's outcome, for a moment, when its kernel did not answer before a cell ran
+(`_papermill_main` exit 4): the notebook is run once more; a second time it is `not-run`."""
 SETTLE = 30.0
 """Seconds grading reads again after a student's last notebook, until every report passes
 (rollouts a notebook started without waiting for), when `--wait` asks for less. A student
@@ -283,6 +286,14 @@ def _grade_one(grader: _Grader, student: Student, handed: handed_in.Handed) -> S
                     ready.append(_ready(grader, student, work / following.name,
                                         outputs[index + 1], env, work))
                 run, document = _run_notebook(grader, exercise, child, outputs[index])
+                if run.outcome == KERNEL_TROUBLE:   # the machine's trouble: once more
+                    grader.say(f"{student.namespace}: {run.file}: {run.note}; running it "
+                               "again with a new kernel")
+                    run, document = _run_notebook(
+                        grader, exercise, _ready(grader, student, work / path.name,
+                                                 outputs[index], env, work), outputs[index])
+                    if run.outcome == KERNEL_TROUBLE:
+                        run = dataclasses.replace(run, outcome="not-run")
                 runs[exercise] = run
                 if document is not None:
                     executed[exercise] = document
@@ -351,12 +362,14 @@ def _run_notebook(grader: _Grader, exercise: str, child: subprocess.Popen, outpu
     seconds = time.monotonic() - started
     document = _read_json(output)
     note = ""
-    if child.returncode == 2 and not killed:
+    if child.returncode in (2, 4) and not killed:
         note = next((line for line in reversed(stderr.splitlines())
                      if line.startswith("papermill could not")), "papermill failed")
     run = handed_in.summarize(exercise, document, seconds=seconds, killed=killed,
                               cell_timeout=grader.timeouts.cell,
                               notebook_timeout=grader.timeouts.notebook, note=note)
+    if child.returncode == 4 and not killed:
+        run = dataclasses.replace(run, outcome=KERNEL_TROUBLE)
     if killed and not note:
         run = dataclasses.replace(run, note=f"killed at its {grader.timeouts.notebook:g} s "
                                   "timeout")

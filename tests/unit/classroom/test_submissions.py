@@ -281,3 +281,16 @@ def test_a_refused_read_is_never_at_rest():
             raise AccessDenied("list", kind, namespace)
 
     assert not at_rest(Refusing(), "ns")
+
+
+def test_a_kernel_that_never_answers_is_the_machines_trouble_and_nothing_else_is() -> None:
+    import importlib.util
+
+    path = ROOT / "checker" / "classroom" / "_papermill_main.py"
+    spec = importlib.util.spec_from_file_location("_papermill_main", path)
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    assert main._kernel_trouble(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert not main._kernel_trouble(RuntimeError("the student's own error"))
+    assert not main._kernel_trouble(ValueError("Kernel didn't respond"))
+    assert main.START_TIMEOUT >= 120
