@@ -46,7 +46,9 @@ class Lab:
     """The environment of its kernels (and of the test's kubectl)."""
 
     def tree(self, relative: str) -> str:
-        return f"{self.url}/lab/tree/{relative}?token={self.token}"
+        # `reset`: a fresh workspace, so the notebooks an earlier test opened are not restored
+        # beside this one (their hidden cells matched the tests' selectors first).
+        return f"{self.url}/lab/tree/{relative}?reset&token={self.token}"
 
 
 def _free_port() -> int:
