@@ -105,7 +105,7 @@ class Sandbox:
             self._restart(bins, say)
         else:
             self._create(bins, v, say)
-            self._verify_components(bins)
+            self._verify_components(bins, say)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
         _offer_kubectl(bins["kubectl"], say)
@@ -174,11 +174,19 @@ class Sandbox:
         pids = self.pids()
         return [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
 
-    def _verify_components(self, bins: binaries.BinarySet) -> None:
-        """Every component must still run a moment after start; else clean up and say which."""
-        dead = self._dead_components()
-        if dead:
-            self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting")
+    def _verify_components(self, bins: binaries.BinarySet, say: Progress) -> None:
+        """Every component must still run a moment after start. One that exited (metrics-server
+        panics when the API server refuses its first connection, seen on a loaded machine)
+        is started once more; a second exit removes the cluster, saying which."""
+        for attempt in (1, 2):
+            dead = self._dead_components()
+            if not dead:
+                return
+            if attempt == 1:
+                say(f"{', '.join(dead)} exited right after starting; starting it again")
+                self._clear_stale_pids()
+                self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
+        self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting, twice")
 
     def _abort(self, bins: binaries.BinarySet, component: str, summary: str) -> None:
         """Remove a half-started cluster, keeping the failed component's log; raise."""
