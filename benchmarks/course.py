@@ -37,7 +37,7 @@ def timings(report: Path) -> list[tuple[str, float, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("RWK_TEST_WORKERS", 4)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("RWK_TEST_WORKERS", 6)))
     parser.add_argument("--passes", type=int, choices=(1, 2), default=1)
     parser.add_argument("-k", dest="keyword", default="", help="also select by this keyword")
     args = parser.parse_args()
