@@ -147,23 +147,31 @@ def table_html(report: Report, previous: Report | None = None) -> str:
 
 
 class _Reread:
-    """What both panels share: the latest read, its table, Check again and a status line.
-
-    A subclass sets `latest` (anything with `again()`), `table` and `status` (widgets) and
-    says how a read becomes the table's HTML (`_html`).
+    """What both panels share: the latest read (anything with `again()` and `rerun`), its
+    table, Check again and a status line. A subclass lays them out in `widget` and says how a
+    read becomes the table's HTML (`_html`).
     """
 
-    latest: Any
-    table: Any
-    status: Any
+    def __init__(self, latest: Any, clock: Callable[[], float], *, tooltip: str,
+                 cannot: str) -> None:
+        import ipywidgets as widgets
 
-    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self.last_check_seconds: float | None = None
         """How long the last Check again took, from the click to the table's update."""
+        self.latest = latest
+        self.table = widgets.HTML(self._html(latest, None))
+        self.again_button = widgets.Button(description="Check again", icon="refresh",
+                                           tooltip=tooltip)
+        self.again_button.on_click(lambda _: self.check_again())
+        self.status = widgets.HTML("")
+        self.status.add_class("rwk-panel-status")
+        self.again_button.disabled = latest.rerun is None
+        if latest.rerun is None:
+            self._say(cannot)
 
-    def _html(self, latest: Any, previous: Any) -> str:
+    def _html(self, latest: Any, previous: Any | None) -> str:
         raise NotImplementedError
 
     def check_again(self) -> Any:
@@ -198,14 +206,11 @@ class Panel(_Reread):
                  clock: Callable[[], float] = time.monotonic) -> None:
         import ipywidgets as widgets
 
-        super().__init__(clock)
-        self.latest = report
+        super().__init__(report, clock, tooltip="read the cluster again",
+                         cannot="this report was not made by check(); it cannot check again")
         self.interval, self.limit = interval, limit
         self._stop = threading.Event()
         self._waiter: threading.Thread | None = None
-        self.table = widgets.HTML(table_html(report))
-        self.again_button = widgets.Button(description="Check again", icon="refresh",
-                                           tooltip="read the cluster again")
         self.wait_button = widgets.Button(description="Wait until it passes", icon="clock-o",
                                           tooltip=f"read again every {interval:g} s")
         self.stop_button = widgets.Button(description="Stop", icon="stop",
@@ -214,19 +219,14 @@ class Panel(_Reread):
         self.progress = widgets.FloatProgress(value=0, min=0, max=limit,
                                               description="waiting",
                                               layout=widgets.Layout(display="none"))
-        self.status = widgets.HTML("")
-        self.again_button.on_click(lambda _: self.check_again())
         self.wait_button.on_click(lambda _: self.start_waiting())
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = widgets.VBox(
             [self.table, widgets.HBox([self.again_button, self.wait_button, self.stop_button]),
              widgets.HBox([self.progress, self.status])])
         self.widget.add_class("rwk-check-panel")
-        self.progress.add_class("rwk-progress")     # names the browser test finds them by
-        self.status.add_class("rwk-panel-status")
-        self.again_button.disabled = self.wait_button.disabled = report.rerun is None
-        if report.rerun is None:
-            self._say("this report was not made by check(); it cannot check again")
+        self.progress.add_class("rwk-progress")     # a name the browser test finds it by
+        self.wait_button.disabled = report.rerun is None
 
     # --- what the buttons do ------------------------------------------------------------
 
@@ -235,7 +235,7 @@ class Panel(_Reread):
         """The latest report the table shows."""
         return self.latest
 
-    def _html(self, latest: Report, previous: Report) -> str:
+    def _html(self, latest: Report, previous: Report | None) -> str:
         return table_html(latest, previous)
 
     def start_waiting(self) -> None:
@@ -301,26 +301,18 @@ class ProgressPanel(_Reread):
     def __init__(self, progress: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
         import ipywidgets as widgets
 
-        super().__init__(clock)
-        self.latest = progress
-        self.table = widgets.HTML(progress.to_html())
-        self.again_button = widgets.Button(description="Check again", icon="refresh",
-                                           tooltip="grade every exercise again")
-        self.status = widgets.HTML("")
-        self.again_button.on_click(lambda _: self.check_again())
+        super().__init__(progress, clock, tooltip="grade every exercise again",
+                         cannot="this progress was not made by progress(); it cannot check "
+                                "again")
         self.widget = widgets.VBox([self.table, widgets.HBox([self.again_button, self.status])])
         self.widget.add_class("rwk-progress-panel")
-        self.status.add_class("rwk-panel-status")
-        self.again_button.disabled = progress.rerun is None
-        if progress.rerun is None:
-            self._say("this progress was not made by progress(); it cannot check again")
 
     @property
     def progress(self) -> Any:
         """The latest Progress the table shows."""
         return self.latest
 
-    def _html(self, latest: Any, previous: Any) -> str:
+    def _html(self, latest: Any, previous: Any | None) -> str:
         return latest.to_html()
 
     def _summary(self) -> str:
