@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from checker.clusters import _proc
-from checker.clusters.sandbox import Sandbox
+from checker.clusters.sandbox import GRADING_FLAGS, SMALL_FLAGS, Sandbox, merged
 from checker.errors import StartFailed
 
 BINS = {"kwokctl": "/cache/kwokctl"}
@@ -47,3 +47,41 @@ def test_nothing_is_started_again_when_every_component_runs(tmp_path, monkeypatc
     box, issued = _sandbox(tmp_path, monkeypatch, [[]])
     box._verify_components(BINS, lambda _: None)
     assert issued == []
+
+
+def _config(flags: dict | None = None) -> dict:
+    import yaml
+
+    from checker.clusters.versions import load
+    bins = {name: f"/cache/{name}" for name in (
+        "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd",
+        "kwok", "metrics-server")}
+    box = Sandbox(name="t", port=0) if flags is None else Sandbox(name="t", port=0, flags=flags)
+    return yaml.safe_load(box.kwokctl_config(bins, load(), 32555))
+
+
+def test_a_small_sandbox_patches_the_components_flags():
+    patches = {patch["name"]: {arg["key"]: arg["value"] for arg in patch["extraArgs"]}
+               for patch in _config(SMALL_FLAGS)["componentsPatches"]}
+    assert patches["kube-apiserver"]["max-requests-inflight"] == "100"
+    assert patches["kube-apiserver"]["max-mutating-requests-inflight"] == "50"
+    assert patches["etcd"] == {"snapshot-count": "2000"}
+    assert set(patches) == {"kube-apiserver", "etcd", "kube-controller-manager",
+                            "kube-scheduler"}
+
+
+def test_a_default_sandbox_runs_the_components_as_they_come(monkeypatch):
+    monkeypatch.delenv("RWK_SANDBOX_MEMORY", raising=False)
+    assert "componentsPatches" not in _config()
+    monkeypatch.setenv("RWK_SANDBOX_MEMORY", "small")
+    assert Sandbox(name="t").flags == SMALL_FLAGS
+
+
+def test_flag_sets_merge_per_component_and_the_later_wins():
+    both = merged(SMALL_FLAGS, GRADING_FLAGS, {"etcd": {"snapshot-count": "500"}})
+    assert both["kube-controller-manager"] == {
+        "profiling": "false", "horizontal-pod-autoscaler-sync-period": "5s"}
+    assert both["metrics-server"] == {"metric-resolution": "10s",
+                                      "kubelet-request-timeout": "5s"}
+    assert both["etcd"] == {"snapshot-count": "500"}
+    assert SMALL_FLAGS["etcd"] == {"snapshot-count": "2000"}    # the inputs are left alone
