@@ -51,6 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from checker.clusters import binaries  # noqa: E402
+from checker.clusters.sandbox import SMALL_FLAGS  # noqa: E402
 from checker.clusters.versions import load  # noqa: E402
 
 USER = "rwk-binder"
@@ -417,6 +418,8 @@ class Rehearsal:
         say(f"sandbox has a Ready node {self.figures['first_node_ready_s']} s after start")
         self._notebooks(lesson_00)
         self.figures["resident_by_process_mib"] = self._resident_by_process()
+        self.figures["component_flags"] = self._component_flags()
+        say(f"the components' own limits, as they run: {self.figures['component_flags']}")
         say("resident memory by process after the notebooks (MiB): "
             + ", ".join(f"{k} {v}" for k, v in self.figures["resident_by_process_mib"].items()))
         up_log = self.home / ".cache" / "rwk" / "logs" / "background-up.log"
@@ -435,6 +438,22 @@ class Rehearsal:
             f"{self.cgroups.oom_kills()}")
         if self._peak_rss >= MEMORY_LIMIT or self.cgroups.oom_kills():
             raise Failed("the session's processes reached the 2 GB memory limit")
+
+    def _component_flags(self) -> dict[str, list[str]]:
+        """For each component of SMALL_FLAGS, those of its flags its running process has."""
+        found: dict[str, list[str]] = {}
+        for pid in self.cgroups.pids():
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            args = args.split("\0")
+            program = Path(args[0]).name.rsplit("-v", 1)[0]
+            if program in SMALL_FLAGS:
+                found[program] = sorted(f"{key}={value}"
+                                        for key, value in SMALL_FLAGS[program].items()
+                                        if f"--{key}={value}" in args)
+        return found
 
     def _resident_by_process(self) -> dict[str, int]:
         """Resident MiB of each process in the cgroup, summed by program name."""

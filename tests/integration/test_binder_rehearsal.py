@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from checker.clusters.sandbox import SMALL_FLAGS
 from checker.clusters.versions import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,10 @@ def test_a_binder_session_as_mybinder_runs_it(tmp_path):
     assert figures["check_configmaps"] == "passed"
     assert figures["peak_rss_bytes"] < figures["memory_limit_bytes"]
     assert figures["oom_kills"] == 0
+    # binder/start's RWK_SANDBOX_MEMORY=small reached every component it limits.
+    assert figures["component_flags"] == {
+        component: sorted(f"{key}={value}" for key, value in flags.items())
+        for component, flags in SMALL_FLAGS.items()}
     assert figures["rebuild_dependency_layer"] == "reused"
     v = load()
     assert sorted(figures["rebuild_post_build_provided"]) == sorted([
