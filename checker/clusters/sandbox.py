@@ -400,8 +400,11 @@ class Sandbox:
 
     def status(self) -> ClusterStatus:
         kubectl = self.kubectl()
-        if (started := background.state()) and (started.running or started.exit_code != 0) \
-                and not (self.cluster_dir.is_dir() and kubectl.reachable()):
+        # While the background `rwk up` runs, the API server may already answer before the
+        # nodes exist (the Binder rehearsal saw "0/0 Ready"): still starting, until it ends.
+        if (started := background.state()) and (started.running or (
+                started.exit_code != 0
+                and not (self.cluster_dir.is_dir() and kubectl.reachable()))):
             return ClusterStatus(self.backend_name, self.context, False,
                                  note=started.describe())
         if not self.cluster_dir.is_dir():
