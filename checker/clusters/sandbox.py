@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
               "kwok-controller", "metrics-server")
 DEFAULT_PORT = 32443
+WORKERS = 3
 SMALL_FLAGS = {
     "kube-apiserver": {"max-requests-inflight": "100", "max-mutating-requests-inflight": "50",
                        "profiling": "false"},
@@ -64,7 +65,6 @@ def merged(*flag_sets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         for component, values in flags.items():
             out[component] = {**out.get(component, {}), **values}
     return out
-WORKERS = 3
 
 
 def _ms(text: str) -> int:
