@@ -505,10 +505,13 @@ class Rehearsal:
         kubeconfig = self.home / ".kube" / "config"
         if not kubeconfig.is_file():
             return False
-        done = subprocess.run([str(binaries.cached_path("kubectl", load().kubernetes)),
-                               "--kubeconfig", str(kubeconfig), "--context", "kwok-rwk",
-                               "get", "nodes", "-o", "json"], capture_output=True, text=True,
-                              timeout=10)
+        try:
+            done = subprocess.run([str(binaries.cached_path("kubectl", load().kubernetes)),
+                                   "--kubeconfig", str(kubeconfig), "--context", "kwok-rwk",
+                                   "get", "nodes", "-o", "json"], capture_output=True,
+                                  text=True, timeout=10)
+        except subprocess.TimeoutExpired:   # an API server still starting on its one CPU
+            return False
         if done.returncode != 0:
             return False
         return any(c.get("type") == "Ready" and c.get("status") == "True"

@@ -6,8 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import psutil
 import pytest
@@ -41,9 +39,7 @@ def test_up_twice_is_harmless_and_down_leaves_nothing_behind(tmp_path):
         ports = listening_ports(pids)
         assert len(ports) >= len(COMPONENTS), ports
 
-        started = time.monotonic()
         box.up(_say)                                   # second `up`: same cluster, same pids
-        assert time.monotonic() - started < 10
         assert box.pids() == pids
         assert box.status().healthy
 

@@ -32,7 +32,10 @@ RWK = Path(sys.executable).parent / "rwk"
 EXERCISES = ("namespaces", "configmaps", "secrets")
 FILES = {"namespaces": "01-namespaces.ipynb", "configmaps": "02-configmaps.ipynb",
          "secrets": "03-secrets.ipynb"}
-CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 40, 120
+CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 60, 120
+# A cell of a passing notebook must finish within CELL_TIMEOUT while six notebooks run at once
+# on a loaded machine (at 40 s, a cold CI run saw one interrupted); the batch's length is set
+# by the hang, that is by NOTEBOOK_TIMEOUT, so a longer CELL_TIMEOUT costs it nothing.
 CANARY = f"canary-{uuid.uuid4().hex}"
 PASSING = ("ann", "bea", "cid")
 
@@ -204,7 +207,8 @@ def test_reports_keep_the_rwk_check_json_shape(batch):
 
 
 def test_a_wrong_value_fails_its_criterion_naming_it(batch):
-    assert _failing(batch, "wrong", "configmaps") == {"configmap-values"}
+    assert _failing(batch, "wrong", "configmaps") == {"configmap-values"}, \
+        _student(batch, "wrong")["reports"]["configmaps"]["criteria"]
     message = _criterion(batch, "wrong", "configmaps", "configmap-values")["message"]
     assert "LOG_LEVEL" in message and "debug" in message
     assert _failing(batch, "wrong", "namespaces") == set()
@@ -261,7 +265,7 @@ def test_touching_another_namespace_is_refused_and_visible(batch):
     victim = batch["ns"]["ann"]
     assert f'cannot list resource "secrets" in API group "" in the namespace "{victim}"' \
         in shown
-    assert f'cannot delete resource "namespaces"' in shown
+    assert 'cannot delete resource "namespaces"' in shown
     assert _failing(batch, "ann", "namespaces") == set()   # the victim's work was intact
 
 
