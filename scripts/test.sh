@@ -10,16 +10,16 @@ if ! command -v python3 >/dev/null; then
   echo "test.sh: python3 (3.11 or newer) is needed" >&2; exit 1
 fi
 if [[ ! -x $venv/bin/python ]]; then
-  echo "== creating the virtual environment $venv"
+  echo "== [${SECONDS}s] creating the virtual environment $venv"
   python3 -m venv "$venv"
 fi
-echo "== installing the package and its test dependencies"
+echo "== [${SECONDS}s] installing the package and its test dependencies"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-echo "== sandbox binaries (cached in ${RWK_CACHE_DIR:-~/.cache/rwk}; built once)"
+echo "== [${SECONDS}s] sandbox binaries (cached in ${RWK_CACHE_DIR:-~/.cache/rwk}; built once)"
 "$venv/bin/rwk" binaries
 
-echo "== tests"
+echo "== [${SECONDS}s] tests"
 # Most tests wait on the cluster rather than compute, so they run in parallel workers, each
 # with its own sandbox; a notebook's two passes, the solutions' chain and each test file stay
 # on one worker, longest first (tests/conftest.py). 6 workers on 2 cores: with 4, a third

@@ -14,6 +14,8 @@ from kubernetes import client, config
 from checker.clusters.base import Kubectl
 from checker.clusters.sandbox import Sandbox
 
+from .polling import pauses
+
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +53,16 @@ def get(kubectl: Kubectl, namespace: str, *what: str) -> dict:
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str,
              interval: float = 0.3) -> object:
-    """Poll `predicate` until it returns something truthy; fail naming `what`."""
+    """Poll `predicate` until it returns something truthy, every `interval` seconds at
+    first and less often later (polling.py); fail naming `what`."""
     deadline = time.monotonic() + timeout
     last = None
+    waits = pauses(interval)
     while time.monotonic() < deadline:
         last = predicate()
         if last:
             return last
-        time.sleep(interval)
+        time.sleep(next(waits))
     pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 

@@ -11,6 +11,7 @@ from checker.clusters.sandbox import Sandbox
 from checker.grading.report import Report
 
 from .exercise_helpers import by_id, graded
+from .polling import pauses
 
 
 def settled(sandbox: Sandbox, exercise: str, namespace: str, failing: Iterable[str] = (),
@@ -19,6 +20,7 @@ def settled(sandbox: Sandbox, exercise: str, namespace: str, failing: Iterable[s
     filled, controllers synced); fails the test, showing the last report, at `timeout`."""
     failing = set(failing)
     deadline = time.monotonic() + timeout
+    waits = pauses(interval)
     while True:
         report = graded(sandbox, exercise, namespace)
         if all(r.passed for r in report.results if r.id not in failing):
@@ -26,7 +28,7 @@ def settled(sandbox: Sandbox, exercise: str, namespace: str, failing: Iterable[s
         if time.monotonic() > deadline:
             pytest.fail(f"after {timeout}s, criteria other than {sorted(failing)} still fail:\n"
                         + report.to_text())
-        time.sleep(interval)
+        time.sleep(next(waits))
 
 
 def assert_fails(report: Report, failing: str, *fragments: str,
@@ -48,6 +50,7 @@ def expect_failure(sandbox: Sandbox, exercise: str, namespace: str, failing: str
     """Grade until the report is as `assert_fails` wants it (pods may still be starting
     when the variant is applied); at `timeout`, fail with the last report's mismatch."""
     deadline = time.monotonic() + timeout
+    waits = pauses(interval)
     while True:
         report = graded(sandbox, exercise, namespace)
         try:
@@ -56,4 +59,4 @@ def expect_failure(sandbox: Sandbox, exercise: str, namespace: str, failing: str
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
-        time.sleep(interval)
+        time.sleep(next(waits))
