@@ -30,7 +30,7 @@ from checker.clusters.versions import load
 
 CHROMIUM = Path(os.environ.get("RWK_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 240
+START_TIMEOUT = 420
 
 
 @dataclass(frozen=True)
