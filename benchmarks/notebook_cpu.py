@@ -20,7 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from _bench import ROOT, own_sandbox
+
+from checker.clusters.sandbox import Sandbox  # noqa: E402
 
 from tests.notebooks.test_notebooks import NotebookRun, prepare, run_nbval  # noqa: E402
 
@@ -31,18 +34,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def sandbox_cpu(name: str) -> float:
-    """CPU seconds so far of the processes whose command line names the sandbox."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def sandbox_cpu(box: Sandbox) -> float:
+    """CPU seconds so far of the sandbox's components."""
     total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in box.pids().values():
         try:
-            if name not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
+        total += times.user + times.system
     return total
 
 
@@ -63,12 +63,12 @@ def main() -> None:
         for number, notebook in enumerate(args.notebooks):
             run = NotebookRun(Path(notebook), f"bench-nbcpu-{number}", "first", "bench")
             workdir = Path(tempfile.mkdtemp(dir=tmp))
-            client, cluster, started = children_cpu(), sandbox_cpu(name), time.perf_counter()
+            client, cluster, started = children_cpu(), sandbox_cpu(box), time.perf_counter()
             done = run_nbval(prepare(run, workdir), env)
             wall = time.perf_counter() - started
             flag = "" if done.returncode == 0 else f"  (nbval exit {done.returncode})"
             print(f"{wall:7.1f}s {children_cpu() - client:10.1f}s "
-                  f"{sandbox_cpu(name) - cluster:11.1f}s  {notebook}{flag}", flush=True)
+                  f"{sandbox_cpu(box) - cluster:11.1f}s  {notebook}{flag}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from checker.clusters.sandbox import Sandbox
 from .polling import pauses
 
 
-
 @pytest.fixture(scope="session")
 def kubectl(sandbox: Sandbox) -> Kubectl:
     return sandbox.kubectl()
