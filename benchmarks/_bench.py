@@ -27,11 +27,14 @@ def quiet(message: str) -> None:
 
 
 @contextlib.contextmanager
-def own_sandbox(name: str) -> Iterator[tuple[Sandbox, Path]]:
-    """A sandbox named `name` (one a crashed run left is deleted first) and a scratch
-    folder, for the length of the block; the sandbox is deleted at the end."""
+def own_sandbox(name: str, flags: dict[str, dict[str, str]] | None = None,
+                ) -> Iterator[tuple[Sandbox, Path]]:
+    """A sandbox named `name` (one a crashed run left is deleted first), created with the
+    component `flags` if given, and a scratch folder, for the length of the block; the
+    sandbox is deleted at the end."""
     tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    box = Sandbox(name=name, port=0, kubeconfig=tmp / "kubeconfig")
+    box = Sandbox(name=name, port=0, kubeconfig=tmp / "kubeconfig",
+                  **({"flags": flags} if flags else {}))
     if box.cluster_dir.exists():
         box.down(quiet)
     box.up(quiet)
