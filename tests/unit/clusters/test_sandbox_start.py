@@ -60,9 +60,14 @@ def _config(flags: dict | None = None) -> dict:
     return yaml.safe_load(box.kwokctl_config(bins, load(), 32555))
 
 
+def _patches(config: dict) -> dict[str, dict[str, str]]:
+    return {patch["name"]: {arg["key"]: arg["value"] for arg in patch["extraArgs"]}
+            for patch in config["componentsPatches"]}
+
+
 def test_a_small_sandbox_patches_the_components_flags():
-    patches = {patch["name"]: {arg["key"]: arg["value"] for arg in patch["extraArgs"]}
-               for patch in _config(SMALL_FLAGS)["componentsPatches"]}
+    patches = _patches(_config(SMALL_FLAGS))
+    assert patches["kube-scheduler"] == {"leader-elect": "false", "profiling": "false"}
     assert patches["kube-apiserver"]["max-requests-inflight"] == "100"
     assert patches["kube-apiserver"]["max-mutating-requests-inflight"] == "50"
     assert patches["etcd"] == {"snapshot-count": "2000"}
@@ -70,9 +75,10 @@ def test_a_small_sandbox_patches_the_components_flags():
                             "kube-scheduler"}
 
 
-def test_a_default_sandbox_runs_the_components_as_they_come(monkeypatch):
+def test_a_default_sandbox_changes_only_leader_election(monkeypatch):
     monkeypatch.delenv("RWK_SANDBOX_MEMORY", raising=False)
-    assert "componentsPatches" not in _config()
+    assert _patches(_config()) == {"kube-controller-manager": {"leader-elect": "false"},
+                                   "kube-scheduler": {"leader-elect": "false"}}
     monkeypatch.setenv("RWK_SANDBOX_MEMORY", "small")
     assert Sandbox(name="t").flags == SMALL_FLAGS
 
