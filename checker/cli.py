@@ -105,7 +105,8 @@ def _cmd_classroom(args: argparse.Namespace) -> int:
         done = classroom.verify(roster, args.kubeconfigs, say=_say, **where)
     else:
         done = classroom.delete(roster, yes=args.yes, say=_say,
-                                confirm=_confirm if sys.stdin.isatty() else None, **where)
+                                confirm=_confirm if sys.stdin.isatty() else None,
+                                kubeconfigs_dir=args.kubeconfigs, **where)
     return 0 if done else 1
 
 
@@ -161,11 +162,12 @@ def _classroom_parser(sub: argparse._SubParsersAction) -> None:
         "Prints a table, one row per student. Exit 0 when all hold, 1 otherwise.")
 
     delete = actions.add_parser(
-        "delete", parents=[cluster],
+        "delete", parents=[files, cluster],
         help="remove what create made for the roster's students, and nothing else",
         description="Delete the roster's classroom namespaces (found by the labels create "
         "set) and their cluster-wide rights; the shared admission policy goes with the "
-        "last classroom namespace. Asks first, unless --yes.")
+        "last classroom namespace; then the kubeconfig files create wrote for them in "
+        "--kubeconfigs (a file changed since is left). Asks first, unless --yes.")
     delete.add_argument("--yes", action="store_true",
                         help="do not ask (needed when stdin is not a terminal)")
     for action in (create, verify, delete):

@@ -56,6 +56,22 @@ def read(path: Path) -> dict | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+def made_for(config: dict | None, student: Student) -> bool:
+    """Whether `config` is the file `build` makes for `student` (any token, any server):
+    what `rwk classroom delete` may remove. A file someone has since changed is not."""
+    if not config:
+        return False
+    try:
+        context = config["contexts"][0]
+        return (config.get("current-context") == student.file_id
+                and context["name"] == student.file_id
+                and context["context"].get("cluster") == CLUSTER
+                and context["context"].get("namespace") == student.namespace
+                and [user["name"] for user in config["users"]] == [student.file_id])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+
+
 def token_of(config: dict | None) -> str | None:
     try:
         return config["users"][0]["user"]["token"] if config else None

@@ -1,9 +1,12 @@
 """`rwk classroom delete`: remove what `create` made for the roster's students and nothing
 else, found by the labels `create` set (never a namespace without them); then, once no
-classroom namespace is left on the cluster, the admission policy they shared.
+classroom namespace is left on the cluster, the admission policy they shared; and the
+students' kubeconfig files `create` wrote, whose tokens died with their namespaces.
 
 The recipe: find the roster's namespaces and cluster-wide rights, ask (unless `yes`),
-delete, wait for the namespaces to go (bounded), remove the shared policy if none is left.
+delete, wait for the namespaces to go (bounded), remove the shared policy if none is left,
+remove the kubeconfig files of the students whose namespace is gone (a file someone changed
+since `create` wrote it stays, and is named).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import UsageError
-from ..gradebook.model import Roster
+from ..gradebook.model import Roster, Student
 from ..kube.writer import Writer
+from . import kubeconfigs
 from .names import POLICY, SELECTOR, STUDENT
 from .parallel import WORKERS, for_each
 
@@ -29,9 +34,11 @@ ADMISSION = "admissionregistration.k8s.io/v1"
 def delete(roster: Roster, yes: bool = False, context: str | None = None,
            kubeconfig: str | os.PathLike | None = None, say: Say = print,
            confirm: Confirm | None = None, wait: float = WAIT,
-           workers: int = WORKERS) -> bool:
+           workers: int = WORKERS,
+           kubeconfigs_dir: str | os.PathLike | None = None) -> bool:
     """Delete the roster's classroom; True when it is gone. Without `yes`, `confirm` is
-    asked; with neither, nothing is done (UsageError: no one can answer)."""
+    asked; with neither, nothing is done (UsageError: no one can answer). With
+    `kubeconfigs_dir`, the students' files in it go too, once their namespace has."""
     if not yes and confirm is None:
         raise UsageError("delete needs confirming and no one can answer (stdin is not a "
                          "terminal); run it again with --yes")
@@ -50,7 +57,9 @@ def delete(roster: Roster, yes: bool = False, context: str | None = None,
     if not yes:
         shown = ", ".join(sorted(namespaces)[:5]) + (", ..." if len(namespaces) > 5 else "")
         question = (f"Delete {len(namespaces)} student namespace(s) ({shown or 'none'}) "
-                    "with everything in them?")
+                    "with everything in them" + (f", and their kubeconfig files in "
+                                                 f"{kubeconfigs_dir}/?" if kubeconfigs_dir
+                                                 else "?"))
         if not confirm(question):
             say("classroom: nothing deleted")
             return False
@@ -59,6 +68,9 @@ def delete(roster: Roster, yes: bool = False, context: str | None = None,
     for name in sorted(namespaces):
         say(f"{name}: deleting")
     left = _wait_until_gone(writer, set(namespaces), wait, say)
+    if kubeconfigs_dir is not None:
+        gone = [s for s in roster.students if s.namespace in set(namespaces) - left]
+        _remove_kubeconfigs(Path(kubeconfigs_dir), gone, say)
     if left:
         say(f"classroom: {len(left)} namespace(s) still terminating after {wait:.0f} s: "
             f"{', '.join(sorted(left)[:5])}; the cluster goes on deleting them")
@@ -71,9 +83,29 @@ def delete(roster: Roster, yes: bool = False, context: str | None = None,
         for kind in ("ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"):
             if writer.delete(ADMISSION, kind, POLICY):
                 say(f"classroom: deleted {kind} {POLICY}")
-    say(f"classroom: deleted {len(namespaces)} namespace(s); their kubeconfig files no longer "
-        "work and may be removed")
+    say(f"classroom: deleted {len(namespaces)} namespace(s)"
+        + ("" if kubeconfigs_dir is not None else
+           "; their kubeconfig files no longer work and may be removed"))
     return True
+
+
+def _remove_kubeconfigs(directory: Path, students: list[Student], say: Say) -> None:
+    """Remove the file `create` wrote for each of `students`; leave, and name, one that is
+    not (any more) such a file."""
+    found = [(s, path) for s in students if (path := kubeconfigs.path_of(directory, s)).exists()]
+    if not found:
+        say(f"classroom: no kubeconfig file of theirs in {directory}/ (--kubeconfigs)")
+        return
+    kept = []
+    for student, path in found:
+        if kubeconfigs.made_for(kubeconfigs.read(path), student):
+            path.unlink()
+        else:
+            kept.append(path.name)
+    say(f"classroom: removed {len(found) - len(kept)} kubeconfig file(s) from {directory}/")
+    if kept:
+        say(f"classroom: left {len(kept)} file(s) that create did not write as they are now: "
+            f"{', '.join(sorted(kept)[:5])}")
 
 
 def _wait_until_gone(writer: Writer, names: set[str], wait: float, say: Say) -> set[str]:

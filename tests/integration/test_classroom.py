@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from checker import classroom
+from checker.classroom import kubeconfigs
 from checker.classroom.names import LIMITS, POLICY, QUOTA, ROLE, SELECTOR
 from checker.clusters.base import Kubectl
 from checker.clusters.sandbox import Sandbox
@@ -370,16 +371,29 @@ def test_delete_removes_exactly_the_classroom(room, kubectl, namespace, tmp_path
         assert done.returncode == 2 and "--yes" in done.stderr, done.stderr
         assert kubectl("get", "namespace", room.namespace("alice")).ok
 
-        done = room.rwk("delete", str(room.roster_path), "--yes")
+        # carol's file was changed since create wrote it: delete leaves it, and names it.
+        carol = room.kubeconfig("carol")
+        edited = kubeconfigs.read(carol)
+        edited["contexts"][0]["context"]["namespace"] = "default"
+        kubeconfigs.write(carol, edited)
+        dave = room.dir / "student-dave.kubeconfig"
+        assert dave.exists() and room.kubeconfig("alice").exists()
+        done = room.rwk("delete", str(room.roster_path), "--yes", "--kubeconfigs", str(room.dir))
         assert done.returncode == 0, done.stderr
+        assert not room.kubeconfig("alice").exists() and not room.kubeconfig("Bob.B").exists()
+        assert carol.exists() and dave.exists(), sorted(room.dir.iterdir())
+        assert "removed 2 kubeconfig file(s)" in done.stderr, done.stderr
+        assert f"left 1 file(s) that create did not write as they are now: {carol.name}" \
+            in done.stderr, done.stderr
         names = {ns["metadata"]["name"] for ns in kubectl.json("get", "namespaces")["items"]}
         assert not names & {s.namespace for s in room.roster.students}
         assert {namespace, "student-erin", "student-dave"} <= names
         assert not kubectl("get", "clusterrole", "rwk-classroom:student-alice").ok
         assert kubectl("get", "validatingadmissionpolicy", POLICY).ok
 
-        done = room.rwk("delete", str(other), "--yes")
+        done = room.rwk("delete", str(other), "--yes", "--kubeconfigs", str(room.dir))
         assert done.returncode == 0, done.stderr
+        assert not dave.exists() and carol.exists()
         assert not kubectl("get", "namespace", "student-dave").ok
         assert kubectl("get", "namespace", "student-erin").ok
         assert not kubectl("get", "validatingadmissionpolicy", POLICY).ok

@@ -39,6 +39,21 @@ def test_build_holds_the_ca_the_server_and_the_namespace():
     assert config["users"][0]["user"] == {"token": "TOKEN"}
 
 
+def test_delete_recognises_only_the_file_create_wrote_for_that_student():
+    made = kubeconfigs.build(ANN, ENDPOINT, "TOKEN", server="https://class.example.org")
+    assert kubeconfigs.made_for(made, ANN)
+    assert kubeconfigs.made_for(kubeconfigs.build(ANN, ENDPOINT, ""), ANN)
+    assert not kubeconfigs.made_for(made, Student("Bo", "student-bo"))
+    changed = kubeconfigs.build(ANN, ENDPOINT, "TOKEN")
+    changed["contexts"][0]["context"]["namespace"] = "default"
+    assert not kubeconfigs.made_for(changed, ANN)
+    added = kubeconfigs.build(ANN, ENDPOINT, "TOKEN")
+    added["users"].append({"name": "admin", "user": {"token": "X"}})
+    assert not kubeconfigs.made_for(added, ANN)
+    for other in (None, {}, {"contexts": "x"}, {"current-context": "student-ann"}):
+        assert not kubeconfigs.made_for(other, ANN)
+
+
 def test_build_with_another_server_or_an_insecure_instructor():
     config = kubeconfigs.build(ANN, ENDPOINT, "T", server="https://class.example.org:443")
     assert config["clusters"][0]["cluster"]["server"] == "https://class.example.org:443"
