@@ -342,9 +342,42 @@ def _kill(child: subprocess.Popen) -> None:
     try:
         child.communicate(timeout=10)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+        _killed(child)
+    _kill_kernels_of(child.pid)
+
+
+STDERR_WAIT = 10.0
+"""Seconds to read a killed papermill's stderr to its end before giving up on it."""
+
+
+def _killed(child: subprocess.Popen) -> str:
+    """Kill `child` with its process group and the kernels it started; return what it wrote
+    on stderr, read for at most STDERR_WAIT seconds. jupyter_client starts each kernel in a
+    session of its own, which the group does not reach; a kernel left alive keeps the stderr
+    pipe open, and reading it to its end would then never return (a whole batch hung so)."""
+    _kill_kernels_of(child.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    try:
+        return child.communicate(timeout=STDERR_WAIT)[1] or ""
+    except subprocess.TimeoutExpired:
+        child.wait()
+        if child.stderr:
+            child.stderr.close()
+        return ""
+
+
+def _kill_kernels_of(pid: int) -> None:
+    """Kill every kernel (with its session) that papermill process `pid` started: jupyter
+    sets JPY_PARENT_PID in a kernel's environment. Read from /proc; where there is none, a
+    kernel left behind stays (it exits by itself once it sees its parent gone)."""
+    marker = f"JPY_PARENT_PID={pid}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                os.killpg(int(environ.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
 
 
 def _run_notebook(grader: _Grader, exercise: str, child: subprocess.Popen, output: Path
@@ -357,12 +390,11 @@ def _run_notebook(grader: _Grader, exercise: str, child: subprocess.Popen, outpu
         _, stderr = child.communicate(input="go\n", timeout=grader.timeouts.notebook)
     except subprocess.TimeoutExpired:
         killed = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        _, stderr = child.communicate()
+        stderr = _killed(child)
     finally:
         with contextlib.suppress(ProcessLookupError):   # a kernel left behind, if any
             os.killpg(child.pid, signal.SIGKILL)
+        _kill_kernels_of(child.pid)
     seconds = time.monotonic() - started
     document = _read_json(output)
     note = ""

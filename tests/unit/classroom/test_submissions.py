@@ -4,14 +4,18 @@ executed notebook says, the `notebook-ran` criterion, masking, the kernel's envi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from checker.classroom import handed_in
+from checker.classroom import handed_in, submissions
 from checker.classroom.grading import ALL
 from checker.classroom.submissions import Timeouts, kernel_env
 from checker.errors import UsageError
@@ -294,3 +298,38 @@ def test_a_kernel_that_never_answers_is_the_machines_trouble_and_nothing_else_is
     assert not main._kernel_trouble(RuntimeError("the student's own error"))
     assert not main._kernel_trouble(ValueError("Kernel didn't respond"))
     assert main.START_TIMEOUT >= 120
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting to be reaped does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+def test_a_killed_run_takes_its_kernel_along_and_does_not_wait_on_its_pipe():
+    # A stand-in for papermill (real processes): it starts a "kernel" in a session of its
+    # own with JPY_PARENT_PID set, as jupyter_client does; the kernel shares its stderr.
+    # A batch once hung on reading that pipe to its end after killing papermill's group.
+    script = ("import os, subprocess, sys, time\n"
+              "kernel = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+              " start_new_session=True, env={**os.environ, 'JPY_PARENT_PID': str(os.getpid())})\n"
+              "print(kernel.pid, flush=True)\n"
+              "time.sleep(120)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    kernel = int(child.stdout.readline())
+    try:
+        started = time.monotonic()
+        submissions._killed(child)
+        assert time.monotonic() - started < submissions.STDERR_WAIT
+        assert child.returncode is not None
+        deadline = time.monotonic() + 5
+        while _alive(kernel) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(kernel), "the kernel outlived the papermill process it belonged to"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(kernel, signal.SIGKILL)
