@@ -343,7 +343,8 @@ def _kill(child: subprocess.Popen) -> None:
         child.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         _killed(child)
-    _kill_kernels_of(child.pid)
+    else:
+        _ended(child)
 
 
 STDERR_WAIT = 10.0
@@ -355,9 +356,7 @@ def _killed(child: subprocess.Popen) -> str:
     on stderr, read for at most STDERR_WAIT seconds. jupyter_client starts each kernel in a
     session of its own, which the group does not reach; a kernel left alive keeps the stderr
     pipe open, and reading it to its end would then never return (a whole batch hung so)."""
-    _kill_kernels_of(child.pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)
+    _ended(child)
     try:
         return child.communicate(timeout=STDERR_WAIT)[1] or ""
     except subprocess.TimeoutExpired:
@@ -365,6 +364,14 @@ def _killed(child: subprocess.Popen) -> str:
         if child.stderr:
             child.stderr.close()
         return ""
+
+
+def _ended(child: subprocess.Popen) -> None:
+    """Kill what is left of a papermill process: its process group and the kernels it
+    started, each in a session of its own. A no-op for a run that ended cleanly."""
+    _kill_kernels_of(child.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
 
 
 def _kill_kernels_of(pid: int) -> None:
@@ -392,9 +399,8 @@ def _run_notebook(grader: _Grader, exercise: str, child: subprocess.Popen, outpu
         killed = True
         stderr = _killed(child)
     finally:
-        with contextlib.suppress(ProcessLookupError):   # a kernel left behind, if any
-            os.killpg(child.pid, signal.SIGKILL)
-        _kill_kernels_of(child.pid)
+        if not killed:   # a kernel left behind, if any; also when the grader is interrupted
+            _ended(child)
     seconds = time.monotonic() - started
     document = _read_json(output)
     note = ""
