@@ -26,7 +26,17 @@ if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
 echo "== [${SECONDS}s] installing the package and its test dependencies"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# With uv (from PyPI, into the venv) when it can be had: it installs the same resolution as
+# pip from its cache (~/.cache/uv) in about 4 s, where pip takes about 54 s with a warm cache.
+# pip does it when uv cannot be installed or fails.
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+if "${pip[@]}" 'uv>=0.5,<1' 2>/dev/null &&
+   "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" -e '.[test]'; then
+  :
+else
+  echo "== [${SECONDS}s] uv could not install them (above, if it said why); pip does"
+  "${pip[@]}" -e '.[test]'
+fi
 
 echo "== [${SECONDS}s] waiting for the sandbox binaries"
 if ! wait "$binaries"; then
