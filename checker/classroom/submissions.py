@@ -54,7 +54,7 @@ from ..grading.state import ClusterState
 from ..kube.client import Cluster
 from ..kube.snapshot import Snapshot
 from ..kube.writer import Writer
-from . import handed_in, kubeconfigs
+from . import _papermill_main, handed_in, kubeconfigs
 from .grading import ALL, grade_snapshot
 from .parallel import for_each
 from .provision import create
@@ -331,6 +331,9 @@ def _ready(grader: _Grader, student: Student, source: Path, output: Path,
     command = [sys.executable, str(Path(__file__).with_name("_papermill_main.py")),
                str(source), str(output), student.namespace,
                f"{grader.timeouts.cell:g}", str(work), "--ready"]
+    sockets = grader.scratch / "sockets"   # short, and removed with the scratch folder
+    sockets.mkdir(exist_ok=True)
+    env = {**env, _papermill_main.SOCKETS_IN: str(sockets)}
     return subprocess.Popen(command, env=env, cwd=work, stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

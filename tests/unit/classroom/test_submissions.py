@@ -295,9 +295,46 @@ def test_a_kernel_that_never_answers_is_the_machines_trouble_and_nothing_else_is
     main = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main)
     assert main._kernel_trouble(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert main._kernel_trouble(RuntimeError("Kernel died before replying to kernel_info"))
     assert not main._kernel_trouble(RuntimeError("the student's own error"))
     assert not main._kernel_trouble(ValueError("Kernel didn't respond"))
     assert main.START_TIMEOUT >= 120
+
+
+def _tiny_notebook(*sources: str) -> dict:
+    cells = [{"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+              "execution_count": None, "id": f"c{i}"} for i, source in enumerate(sources)]
+    cells[0]["metadata"]["tags"] = ["parameters"]
+    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                        "display_name": "Python 3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "started-by-papermill"])
+def test_a_graded_kernel_talks_over_sockets_in_the_graders_folder_not_tcp_ports(
+        tmp_path: Path, ready: bool) -> None:
+    # jupyter_client's TCP ports are picked, let go and bound again by the kernel: with
+    # notebooks graded at once, another process took one in between and a kernel died at its
+    # start. A real papermill run: the kernel reports its own connection.
+    source, output, sockets = tmp_path / "in.ipynb", tmp_path / "out.ipynb", tmp_path / "s"
+    sockets.mkdir()
+    source.write_text(json.dumps(_tiny_notebook(
+        'NAMESPACE = "x"', "import json, os\nfrom ipykernel import get_connection_info\n"
+                           "info = json.loads(get_connection_info())\n"
+                           "info['rwk'] = sorted(k for k in os.environ if k.startswith('RWK_'))\n"
+                           "print(json.dumps(info))")))
+    main = ROOT / "checker" / "classroom" / "_papermill_main.py"
+    done = subprocess.run(
+        [sys.executable, str(main), str(source), str(output), "ns", "60", str(tmp_path),
+         *(["--ready"] if ready else [])], input="go\n", capture_output=True, text=True,
+        timeout=120, env={**os.environ, "RWK_KERNEL_SOCKETS_IN": str(sockets)})
+    assert done.returncode == 0, done.stderr
+    text = json.loads(output.read_text())["cells"][-1]["outputs"][0]["text"]
+    printed = json.loads("".join(text))   # a string, or a list of lines
+    assert printed["transport"] == "ipc"
+    assert Path(printed["ip"]).parent.parent == sockets
+    assert list(sockets.iterdir()) == []   # its folder is gone with it
+    assert printed["rwk"] == []   # the kernel inherits nothing of the grader's
 
 
 def _alive(pid: int) -> bool:
