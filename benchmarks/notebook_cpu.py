@@ -2,9 +2,10 @@
 
 On two cores shared by six test workers, CPU seconds, not waiting, set the suite's wall
 time. For each notebook named, one run through the suite's own steps (papermill's
-parameterised copy, then nbval in a child process), and prints its wall time, the CPU of the
-processes it started (nbval, the kernel, kubectl and shell cells) and the CPU the sandbox's
-components spent meanwhile. Prints figures; asserts nothing. Starts a sandbox of its own
+parameterised copy, then nbval in a pytest session inside this process, as the suite's
+workers run it), and prints its wall time, the CPU of the client side (this process's nbval
+session, the kernel, kubectl and shell cells) and the CPU the sandbox's components spent
+meanwhile. Prints figures; asserts nothing. Starts a sandbox of its own
 (rwk-bench-nbcpu) and deletes it at the end. From the repository root:
 
     .venv/bin/python benchmarks/notebook_cpu.py exercises/01-namespaces.ipynb lessons/02-configmaps.ipynb
@@ -28,10 +29,11 @@ from checker.clusters.sandbox import Sandbox  # noqa: E402
 from tests.notebooks.test_notebooks import NotebookRun, prepare, run_nbval  # noqa: E402
 
 
-def children_cpu() -> float:
-    """CPU seconds of this process's finished children and theirs."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def client_cpu() -> float:
+    """CPU seconds of this process, its finished children and theirs."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF),
+                             resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def sandbox_cpu(box: Sandbox) -> float:
@@ -63,11 +65,11 @@ def main() -> None:
         for number, notebook in enumerate(args.notebooks):
             run = NotebookRun(Path(notebook), f"bench-nbcpu-{number}", "first", "bench")
             workdir = Path(tempfile.mkdtemp(dir=tmp))
-            client, cluster, started = children_cpu(), sandbox_cpu(box), time.perf_counter()
+            client, cluster, started = client_cpu(), sandbox_cpu(box), time.perf_counter()
             done = run_nbval(prepare(run, workdir), env)
             wall = time.perf_counter() - started
-            flag = "" if done.returncode == 0 else f"  (nbval exit {done.returncode})"
-            print(f"{wall:7.1f}s {children_cpu() - client:10.1f}s "
+            flag = "" if done.exit_code == 0 else f"  (nbval exit {done.exit_code})"
+            print(f"{wall:7.1f}s {client_cpu() - client:10.1f}s "
                   f"{sandbox_cpu(box) - cluster:11.1f}s  {notebook}{flag}", flush=True)
 
 

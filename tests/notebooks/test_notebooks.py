@@ -6,7 +6,8 @@ One test per notebook and pass, so pytest-xdist spreads them over its workers, e
 own sandbox (tests/conftest.py). Each lesson and exercise runs in a namespace of its own; the
 solutions build on one another, so they run in course order in one namespace, as one group.
 papermill writes the parameterised copy (NAMESPACE injected after the `parameters` cell) and
-nbval executes it: nbval is the gate that fails on a cell error.
+nbval executes it, in a pytest session of its own inside the worker: nbval is the gate that
+fails on a cell error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,19 +134,91 @@ def prepare(run: NotebookRun, workdir: Path) -> Path:
     return copy
 
 
-def run_nbval(notebook: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-         f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-q", "--rootdir", str(notebook.parent), str(notebook)],
-        cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
+class _InnerSession:
+    """A plugin for the nbval session `run_nbval` starts in this process: it keeps what failed,
+    and stops the session when the notebook overruns NOTEBOOK_TIMEOUT."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.session: pytest.Session | None = None
+        self.notebooks: list[pytest.Collector] = []
+        self.timed_out = False
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.notebooks = list({id(item.parent): item.parent for item in items}.values())
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failures.append(f"{report.nodeid} ({report.when}):\n{report.longreprtext}")
+
+    def stop(self) -> None:
+        """From the watchdog thread: no cell starts after the running one, which is
+        interrupted (it fails with its traceback; one that ignores the interrupt still ends at
+        the cell timeout)."""
+        self.timed_out = True
+        if self.session is not None:
+            self.session.shouldstop = f"the notebook ran past {NOTEBOOK_TIMEOUT} s"
+        for notebook in self.notebooks:
+            manager = getattr(getattr(notebook, "kernel", None), "km", None)
+            process = getattr(getattr(manager, "provisioner", None), "process", None)
+            if process is not None:
+                process.send_signal(signal.SIGINT)
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """os.environ is `env` inside, as it was before after: the kernel inherits it."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dataclass(frozen=True)
+class NbvalResult:
+    exit_code: int
+    failures: list[str]
+    timed_out: bool
+
+
+def run_nbval(notebook: Path, env: dict[str, str]) -> NbvalResult:
+    """nbval on one notebook, in a pytest session of its own inside this process: each run
+    then pays only for its kernel, not for a Python with pytest, nbformat and jupyter_client
+    imported again (about 1.5 of the 2.6 CPU seconds an empty notebook cost in a child
+    process; benchmarks/notebook_cpu.py). Its kernel inherits `env`, and starts in the
+    notebook's folder."""
+    inner = _InnerSession()
+    watchdog = threading.Timer(NOTEBOOK_TIMEOUT, inner.stop)
+    watchdog.daemon = True
+    args = ["--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={CELL_TIMEOUT}",
+            "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:faulthandler", "-q",
+            "--rootdir", str(notebook.parent), str(notebook)]
+    with environment(env):
+        watchdog.start()
+        try:
+            exit_code = pytest.main(args, plugins=[inner])
+        finally:
+            watchdog.cancel()
+    return NbvalResult(int(exit_code), inner.failures, inner.timed_out)
+
+
+def check_result(done: NbvalResult, what: str) -> None:
+    """Fail, naming `what` ran and each failed cell, unless nbval passed in time."""
+    overran = f" (stopped at {NOTEBOOK_TIMEOUT} s)" if done.timed_out else ""
+    assert done.exit_code == 0 and not done.timed_out, (
+        f"nbval failed on {what} (exit {done.exit_code}){overran}:\n" + "\n".join(done.failures))
 
 
 def run_notebook(run: NotebookRun, env: dict[str, str], workdir: Path) -> None:
-    done = run_nbval(prepare(run, workdir), env)
-    assert done.returncode == 0, (
-        f"nbval failed on the {run.attempt} run of {run.notebook} in namespace {run.namespace} "
-        f"(exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    check_result(run_nbval(prepare(run, workdir), env),
+                 f"the {run.attempt} run of {run.notebook} in namespace {run.namespace}")
 
 
 def check_reference(step: ReferenceCheck, env: dict[str, str]) -> None:
