@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import Lab, copy_notebook
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(60)]
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(70)]
 
 RUN_TIMEOUT = 240_000
 """Milliseconds a notebook may take to reach what a test waits for."""

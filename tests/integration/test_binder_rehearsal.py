@@ -20,7 +20,7 @@ from checker.clusters.versions import load
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.cost(200)
+@pytest.mark.cost(165)
 def test_a_binder_session_as_mybinder_runs_it(tmp_path):
     if os.geteuid() != 0:
         if os.environ.get("CI"):

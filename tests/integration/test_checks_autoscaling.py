@@ -12,7 +12,7 @@ from .exercise_helpers import (app_container, apply_docs, by_id, find, passes_re
                                variant)
 from .grading_helpers import expect_failure, settled
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(14)]   # about 155 s for the module
 
 EXERCISE = "autoscaling"
 METRICS_WAIT = 90

@@ -15,7 +15,7 @@ from .exercise_helpers import (apply_docs, by_id, create_secret, find, graded, p
 from .grading_helpers import settled
 from .rollout_helpers import fast, rollout
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(26)]   # about 52 s for the module
 
 METRICS_WAIT = 150
 """metrics-server has figures for new pods after about a minute; the HPA then syncs."""

@@ -27,7 +27,7 @@ from .grading_helpers import settled
 from .rollout_helpers import fast, rollout
 from .tls_helpers import create_tls_secret
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(8)]   # about 100 s for the module
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(9)]   # about 117 s for the module
 
 ROOT = Path(__file__).resolve().parents[2]
 RWK = [sys.executable, "-m", "checker.cli"]

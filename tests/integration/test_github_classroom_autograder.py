@@ -30,7 +30,7 @@ import pytest
 
 from checker.clusters.sandbox import Sandbox
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(30)]
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(5)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "autograders" / "github-classroom" / "grade"

@@ -11,7 +11,7 @@ from kubernetes import client, watch
 from ..workloads import cpu_autoscaler, deployment, postgres
 from .conftest import apply, get, rolled_out, wait_for
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(13)]   # about 130 s for the module
 
 
 def ready_endpoints(kubectl, namespace: str, service: str) -> int:

@@ -21,7 +21,7 @@ from ..sandboxes import fresh_sandbox
 from .exercise_helpers import apply_docs, create_secret, graded, reference
 from .rollout_helpers import fast
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(40)]
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(31)]
 
 WORK = ("namespaces", "configmaps", "secrets", "resources", "probes", "storage", "disruptions")
 """The exercises solved, each in a namespace of its own (`ss-<exercise>`)."""

@@ -25,7 +25,7 @@ import pytest
 
 from checker.clusters.sandbox import Sandbox
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(25)]
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(18)]
 
 ROOT = Path(__file__).resolve().parents[2]
 RWK = Path(sys.executable).parent / "rwk"
