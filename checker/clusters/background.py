@@ -129,17 +129,31 @@ def wait(say: Callable[[str], None], timeout: float = 600, poll: float = 1.0) ->
     return found
 
 
+STARTED_WAIT = 5.0
+"""Seconds `start` waits for the child to write its first log line."""
+
+
 def start(command: list[str]) -> int:
-    """Run `command` detached from this process, its output in the log; return its pid."""
+    """Run `command` detached from this process, its output in the log; return its pid once
+    the child has logged the command (or ended, or STARTED_WAIT passed), so a `state()` right
+    after sees it running. (Popen returns once exec closed its pipe, which the kernel does
+    before it sets the new program's arguments: /proc/PID/cmdline could still be empty, and
+    `state()` said "killed"; test_the_module_entry_point_returns_at_once failed so, 5 runs of
+    6 on an idle machine.) The child's own output goes to the log too: a child that dies
+    before it logs anything (a broken install) leaves its traceback there."""
     log = log_path()
     log.parent.mkdir(parents=True, exist_ok=True)
     _file("rc").unlink(missing_ok=True)
     log.write_text("")
-    child = subprocess.Popen([sys.executable, "-m", _MARK, "--child", *command],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True,
-                             env={**os.environ, CHILD_ENV: "1"})
+    with open(log, "ab", buffering=0) as output:
+        child = subprocess.Popen([sys.executable, "-m", _MARK, "--child", *command],
+                                 stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+                                 start_new_session=True, env={**os.environ, CHILD_ENV: "1"})
     _file("pid").write_text(f"{child.pid}\n")
+    deadline = time.monotonic() + STARTED_WAIT
+    while (child.poll() is None and not log.stat().st_size
+           and time.monotonic() < deadline):
+        time.sleep(0.02)
     return child.pid
 
 

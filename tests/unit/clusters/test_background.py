@@ -136,3 +136,18 @@ def test_the_module_entry_point_returns_at_once(cache, tmp_path):
 def test_the_module_without_a_command_is_a_usage_error(cache, capsys):
     assert background.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_a_child_that_dies_before_it_logs_leaves_its_reason_in_the_log(cache, tmp_path,
+                                                                       monkeypatch):
+    broken = tmp_path / "python"     # stands in for an interpreter that cannot start
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: no checker here' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(broken))
+    began = time.monotonic()
+    background.start(["true"])
+    assert time.monotonic() - began < background.STARTED_WAIT   # it did not wait it out
+    found = background.state()
+    assert not found.running and found.exit_code is None
+    assert found.last_line == "ModuleNotFoundError: no checker here"
+    assert "no checker here" in found.describe()
