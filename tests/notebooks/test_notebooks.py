@@ -18,10 +18,9 @@ import subprocess
 import sys
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import papermill
 import pytest
@@ -177,19 +176,6 @@ class _InnerSession:
                 process.send_signal(signal.SIGINT)
 
 
-@contextmanager
-def environment(env: dict[str, str]) -> Iterator[None]:
-    """os.environ is `env` inside, as it was before after: the kernel inherits it."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 @dataclass(frozen=True)
 class NbvalResult:
     exit_code: int
@@ -209,7 +195,7 @@ def run_nbval(notebook: Path, env: dict[str, str]) -> NbvalResult:
     args = ["--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={CELL_TIMEOUT}",
             "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:faulthandler", "-q",
             "--rootdir", str(notebook.parent), str(notebook)]
-    with environment(env):
+    with mock.patch.dict(os.environ, env, clear=True):   # the kernel inherits it
         watchdog.start()
         try:
             exit_code = pytest.main(args, plugins=[inner])
