@@ -138,9 +138,9 @@ def start(command: list[str]) -> int:
     the child has logged the command (or ended, or STARTED_WAIT passed), so a `state()` right
     after sees it running. (Popen returns once exec closed its pipe, which the kernel does
     before it sets the new program's arguments: /proc/PID/cmdline could still be empty, and
-    `state()` said "killed"; test_the_module_entry_point_returns_at_once failed so, 5 runs of
-    6 on an idle machine.) The child's own output goes to the log too: a child that dies
-    before it logs anything (a broken install) leaves its traceback there."""
+    `state()` said "killed". An empty cmdline cannot simply count as "starting": a dead,
+    unreaped child shows one too.) The child's own output goes to the log too: a child that
+    dies before it logs anything (a broken install) leaves its traceback there."""
     log = log_path()
     log.parent.mkdir(parents=True, exist_ok=True)
     _file("rc").unlink(missing_ok=True)
