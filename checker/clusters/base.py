@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,12 +41,14 @@ class Kubectl:
     kubeconfig: Path | None = None
     binary: str = field(default_factory=kubectl_binary)
     runner: _proc.Runner = _proc.run
+    env: Mapping[str, str] | None = None
+    """The environment kubectl runs in; None: this process's."""
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 60) -> _proc.Result:
         cmd = [self.binary, "--context", self.context]
         if self.kubeconfig:
             cmd += ["--kubeconfig", str(self.kubeconfig)]
-        return self.runner([*cmd, *args], input=input, timeout=timeout)
+        return self.runner([*cmd, *args], env=self.env, input=input, timeout=timeout)
 
     def json(self, *args: str) -> dict:
         """Run a read and parse its JSON; raise ClusterUnreachable when the server is away."""

@@ -29,6 +29,8 @@ from checker.clusters.binaries import cached_path
 from checker.clusters.sandbox import Sandbox
 from checker.clusters.versions import load
 
+from ..sandboxes import KUBECTL_ENV
+
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,11 +112,8 @@ def env(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
     KUBECONFIG points at this worker's sandbox; RWK_SANDBOX_NAME makes `rwk up` and
     `rwk status` in 00-setup find that sandbox, not a learner's; kubectl is the sandbox's own
-    build, whose version matches the server, ahead of any other kubectl on PATH. GOGC=400
-    (unless set): kubectl, a Go program that lives a tenth of a second, then collects its
-    garbage less often while it starts; on this machine `kubectl get` took 49 ms of CPU
-    instead of 62 and `kubectl apply` 88 instead of 120, and the notebooks start about 2400
-    of them per suite. What kubectl does and prints is the same.
+    build, whose version matches the server, ahead of any other kubectl on PATH, and runs
+    with KUBECTL_ENV (tests/sandboxes.py).
     """
     bin_dir = tmp_path_factory.mktemp("bin")
     kubectl = cached_path("kubectl", load().kubernetes)
@@ -123,8 +122,7 @@ def env(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
                             os.environ.get("PATH", "")])
     return {**os.environ, "KUBECONFIG": str(sandbox.kubeconfig), "PATH": path,
-            "RWK_SANDBOX_NAME": sandbox.name, "RWK_SANDBOX_PORT": "0",
-            "GOGC": os.environ.get("GOGC", "400")}
+            "RWK_SANDBOX_NAME": sandbox.name, "RWK_SANDBOX_PORT": "0", **KUBECTL_ENV}
 
 
 def prepare(run: NotebookRun, workdir: Path) -> Path:
