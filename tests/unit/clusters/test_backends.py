@@ -307,6 +307,18 @@ def test_kubectl_json_failure_is_cluster_unreachable_with_the_last_line():
         Kubectl("kwok-rwk", binary="kubectl", runner=runner).json("get", "nodes")
 
 
+def test_kubectl_runs_in_its_env_or_else_this_process_s():
+    envs = []
+
+    def runner(args, env=None, input=None, timeout=None):
+        envs.append(env)
+        return _proc.Result(tuple(args), 0, "", "")
+
+    Kubectl("c", binary="kubectl", runner=runner)("get", "nodes")
+    Kubectl("c", binary="kubectl", runner=runner, env={"GOGC": "400"})("get", "nodes")
+    assert envs == [None, {"GOGC": "400"}]
+
+
 def test_reset_on_an_owned_cluster_deletes_every_non_system_namespace():
     runner = Recorder({("get", "namespaces"): (0, _namespaces(
         "default", "kube-system", "kube-public", "kube-node-lease", "ingress-nginx",
