@@ -24,10 +24,13 @@ def _notebook(folder: Path, *sources: str) -> Path:
 
 
 def test_a_notebook_that_runs_passes_in_its_folder_with_the_given_environment(tmp_path):
+    """...and its kernel listens on unix sockets, not on TCP ports (`_on_unix_sockets`)."""
     env = {**os.environ, "RWK_PROBE": "given"}
-    notebook = _notebook(tmp_path, "import os, pathlib",
+    notebook = _notebook(tmp_path, "import json, os, pathlib, ipykernel.connect",
                          "assert os.environ['RWK_PROBE'] == 'given'",
-                         f"assert pathlib.Path.cwd() == pathlib.Path({str(tmp_path)!r})")
+                         f"assert pathlib.Path.cwd() == pathlib.Path({str(tmp_path)!r})",
+                         "connection = json.loads(ipykernel.connect.get_connection_info())",
+                         "assert connection['transport'] == 'ipc', connection")
     done = test_notebooks.run_nbval(notebook, env)
     assert (done.exit_code, done.failures, done.timed_out) == (0, [], False)
     assert "RWK_PROBE" not in os.environ

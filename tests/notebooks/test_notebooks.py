@@ -12,18 +12,22 @@ fails on a cell error.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import signal
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
 import papermill
 import pytest
+from jupyter_client.manager import KernelManager
 
 from checker.clusters.binaries import cached_path
 from checker.clusters.sandbox import Sandbox
@@ -181,19 +185,31 @@ class NbvalResult:
     timed_out: bool
 
 
+def _on_unix_sockets(folder: str) -> Callable[..., KernelManager]:
+    """nbval's KernelManager, with the kernel on unix sockets in `folder` (ZeroMQ's ipc
+    transport) instead of TCP ports, as `rwk grade` runs its kernels (see
+    checker/classroom/_papermill_main.py): jupyter_client picks a TCP kernel's ports by binding
+    and closing them, the kernel binds them again later, and in between another process of the
+    suite can take one; the kernel then dies before it answers (a CI run of 2026-12-03 lost
+    exercises/06's first run to "Kernel died before replying to kernel_info")."""
+    return functools.partial(KernelManager, transport="ipc", ip=os.path.join(folder, "kernel"))
+
+
 def run_nbval(notebook: Path, env: dict[str, str]) -> NbvalResult:
     """nbval on one notebook, in a pytest session of its own inside this process: each run
     then pays only for its kernel, not for a Python with pytest, nbformat and jupyter_client
     imported again (about 1.5 of the 2.6 CPU seconds an empty notebook cost in a child
-    process; benchmarks/notebook_cpu.py). Its kernel inherits `env`, and starts in the
-    notebook's folder."""
+    process; benchmarks/notebook_cpu.py). Its kernel inherits `env`, starts in the
+    notebook's folder, and listens on unix sockets (`_on_unix_sockets`)."""
     inner = _InnerSession()
     watchdog = threading.Timer(NOTEBOOK_TIMEOUT, inner.stop)
     watchdog.daemon = True
     args = ["--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={CELL_TIMEOUT}",
             "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:faulthandler", "-q",
             "--rootdir", str(notebook.parent), str(notebook)]
-    with mock.patch.dict(os.environ, env, clear=True):   # the kernel inherits it
+    with (mock.patch.dict(os.environ, env, clear=True),   # the kernel inherits it
+          tempfile.TemporaryDirectory(prefix="nbk-") as sockets,
+          mock.patch("nbval.kernel.KernelManager", _on_unix_sockets(sockets))):
         watchdog.start()
         try:
             exit_code = pytest.main(args, plugins=[inner])
