@@ -190,8 +190,7 @@ def _on_unix_sockets(folder: str) -> Callable[..., KernelManager]:
     transport) instead of TCP ports, as `rwk grade` runs its kernels (see
     checker/classroom/_papermill_main.py): jupyter_client picks a TCP kernel's ports by binding
     and closing them, the kernel binds them again later, and in between another process of the
-    suite can take one; the kernel then dies before it answers (a CI run of 2026-12-03 lost
-    exercises/06's first run to "Kernel died before replying to kernel_info")."""
+    suite can take one; the kernel then dies before it answers (jupyter/jupyter_client#154)."""
     return functools.partial(KernelManager, transport="ipc", ip=os.path.join(folder, "kernel"))
 
 
