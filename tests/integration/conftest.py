@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from kubernetes import client, config
@@ -33,19 +34,30 @@ def api(sandbox: Sandbox) -> client.ApiClient:
                                          context=sandbox.context)
 
 
-@pytest.fixture
-def namespace(api: client.ApiClient, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace for one test, deleted afterwards without waiting. Through the client,
-    not kubectl: about 200 tests use it, and a kubectl process costs 0.1 CPU-s."""
-    name = f"t-{request.node.name[:30].lower().replace('_', '-').strip('-')}-{uuid.uuid4().hex[:5]}"
+@contextmanager
+def fresh_namespace(api: client.ApiClient, label: str) -> Iterator[str]:
+    """A new namespace named after `label` (made unique), deleted afterwards without waiting.
+    Through the client, not kubectl: about 200 tests use one, and a kubectl process costs
+    0.1 CPU-s."""
+    slug = label[:30].lower().replace("_", "-").replace(" ", "-").strip("-")
+    name = f"t-{slug}-{uuid.uuid4().hex[:5]}"
     core = client.CoreV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
     try:
-        core.delete_namespace(name)
-    except ApiException as error:
-        if error.status not in (404, 409):   # the test removed it, or it is going already
-            raise
+        yield name
+    finally:
+        try:
+            core.delete_namespace(name)
+        except ApiException as error:
+            if error.status not in (404, 409):   # the test removed it, or it is going already
+                raise
+
+
+@pytest.fixture
+def namespace(api: client.ApiClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test (`fresh_namespace`)."""
+    with fresh_namespace(api, request.node.name) as name:
+        yield name
 
 
 def apply(kubectl: Kubectl, manifest: str, namespace: str) -> None:

@@ -1,18 +1,28 @@
 """`autoscaling`: the reference passes every criterion; each broken variant fails the criterion
 it breaks, with a message that names the mistake.
 
-Only the tests that need metrics wait for them (metrics-server has figures for new pods after
-about a minute); the others leave out the two criteria that need the HPA's first syncs."""
+Only the cases that need the HPA controller wait for it: metrics-server has figures for new
+pods after about a minute, and the HPA syncs every 15 s. Those four (`WAITING`) are applied
+together, each in a namespace of its own, when the first of them starts, so that their waits
+overlap instead of following one another (the module took about 170 s with one after
+another). The other tests leave out the two criteria that need the HPA's syncs."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
-from .exercise_helpers import (app_container, apply_docs, by_id, find, passes_read_only, reference,
-                               variant)
+import pytest
+from kubernetes import client
+
+from checker.clusters.base import Kubectl
+
+from .conftest import fresh_namespace
+from .exercise_helpers import (Docs, app_container, apply_docs, by_id, find, passes_read_only,
+                               reference, variant)
 from .grading_helpers import expect_failure, settled
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(14)]   # about 155 s for the module
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(8)]   # about 90 s for the module
 
 EXERCISE = "autoscaling"
 METRICS_WAIT = 90
@@ -28,20 +38,41 @@ def resources(docs) -> dict:
     return app_container(docs)["resources"]
 
 
-def test_reference_passes(sandbox, kubectl, namespace, tmp_path):
-    apply_docs(kubectl, reference(EXERCISE, namespace))
+def _without_cpu(docs: Docs) -> None:
+    for field in ("requests", "limits"):
+        resources(docs)[field].pop("cpu")
+
+
+WAITING: dict[str, Callable[[Docs], None]] = {
+    "reference": lambda docs: None,
+    "no cpu": _without_cpu,
+    "missing target": lambda docs: hpa(docs)["scaleTargetRef"].update(name="api-servr"),
+    "scaled to zero": lambda docs: find(docs, "Deployment")["spec"].update(replicas=0),
+}
+"""The cases that wait for the HPA controller, by name: how each changes the reference."""
+
+
+@pytest.fixture(scope="module")
+def waiting(api: client.ApiClient, kubectl: Kubectl) -> Iterator[dict[str, str]]:
+    """Every `WAITING` case applied, each in a fresh namespace: the namespace of each case."""
+    with ExitStack() as namespaces:
+        names = {case: namespaces.enter_context(fresh_namespace(api, f"autoscaling {case}"))
+                 for case in WAITING}
+        for case, mutate in WAITING.items():
+            apply_docs(kubectl, variant(mutate)(reference(EXERCISE, names[case])))
+        yield names
+
+
+def test_reference_passes(sandbox, waiting, tmp_path):
+    namespace = waiting["reference"]
     report = settled(sandbox, EXERCISE, namespace, timeout=METRICS_WAIT)
     assert report.passed and report.score == report.max_score == 10, report.to_text()
     passes_read_only(sandbox, EXERCISE, namespace, tmp_path)   # HPA status read too
 
 
-def test_no_cpu_requests_keep_scaling_inactive(sandbox, kubectl, namespace):
-    docs = reference(EXERCISE, namespace)
-    for field in ("requests", "limits"):
-        resources(docs)[field].pop("cpu")
-    apply_docs(kubectl, docs)
+def test_no_cpu_requests_keep_scaling_inactive(sandbox, waiting):
     report = expect_failure(
-        sandbox, EXERCISE, namespace, "hpa-scaling-active",
+        sandbox, EXERCISE, waiting["no cpu"], "hpa-scaling-active",
         "reports ScalingActive=False (FailedGetResourceMetric)", "missing request for cpu",
         "utilization is usage divided by the request", also={"hpa-target-requests"},
         timeout=METRICS_WAIT)
@@ -102,24 +133,17 @@ def test_variant_fails_its_criterion(sandbox, kubectl, namespace, name):
     expect_failure(sandbox, EXERCISE, namespace, criterion, *fragments, also={*also, *LIVE})
 
 
-def test_missing_target_leaves_replicas_unknown(sandbox, kubectl, namespace):
-    docs = variant(lambda d: hpa(d)["scaleTargetRef"].update(name="api-servr"))(
-        reference(EXERCISE, namespace))
-    apply_docs(kubectl, docs)
-    report = expect_failure(sandbox, EXERCISE, namespace, "hpa-replicas-in-bounds",
-                            "has not read its target's replica count yet",
-                            'deployments.apps "api-servr" not found',
-                            also={"hpa-target", "hpa-target-requests", "hpa-scaling-active"},
-                            timeout=45)
+def test_missing_target_leaves_replicas_unknown(sandbox, waiting):
+    report = expect_failure(
+        sandbox, EXERCISE, waiting["missing target"], "hpa-replicas-in-bounds",
+        "has not read its target's replica count yet", 'deployments.apps "api-servr" not found',
+        also={"hpa-target", "hpa-target-requests", "hpa-scaling-active"}, timeout=45)
     assert 'deployments.apps "api-servr" not found' in by_id(report)["hpa-scaling-active"].message
 
 
-def test_target_scaled_to_zero_is_out_of_bounds(sandbox, kubectl, namespace):
-    docs = reference(EXERCISE, namespace)
-    find(docs, "Deployment")["spec"]["replicas"] = 0
-    apply_docs(kubectl, docs)
-    report = expect_failure(sandbox, EXERCISE, namespace, "hpa-replicas-in-bounds",
-                            "status.currentReplicas is 0, outside minReplicas 2 .. "
-                            "maxReplicas 20: a target scaled to 0 turns the HPA off",
-                            also={"hpa-scaling-active"}, timeout=45)
+def test_target_scaled_to_zero_is_out_of_bounds(sandbox, waiting):
+    report = expect_failure(
+        sandbox, EXERCISE, waiting["scaled to zero"], "hpa-replicas-in-bounds",
+        "status.currentReplicas is 0, outside minReplicas 2 .. maxReplicas 20: a target scaled "
+        "to 0 turns the HPA off", also={"hpa-scaling-active"}, timeout=45)
     assert "ScalingDisabled" in by_id(report)["hpa-scaling-active"].message
