@@ -4,8 +4,8 @@ it breaks, with a message that names the mistake.
 Only the cases that need the HPA controller wait for it: metrics-server has figures for new
 pods after about a minute, and the HPA syncs every 15 s. Those four (`WAITING`) are applied
 together, each in a namespace of its own, when the first of them starts, so that their waits
-overlap instead of following one another (the module took about 170 s with one after
-another). The other tests leave out the two criteria that need the HPA's syncs."""
+overlap instead of following one another. The other tests leave out the two criteria that
+need the HPA's syncs."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ def resources(docs) -> dict:
     return app_container(docs)["resources"]
 
 
+def _misspelt_target(docs: Docs) -> None:
+    hpa(docs)["scaleTargetRef"].update(name="api-servr")
+
+
 def _without_cpu(docs: Docs) -> None:
     for field in ("requests", "limits"):
         resources(docs)[field].pop("cpu")
@@ -46,7 +50,7 @@ def _without_cpu(docs: Docs) -> None:
 WAITING: dict[str, Callable[[Docs], None]] = {
     "reference": lambda docs: None,
     "no cpu": _without_cpu,
-    "missing target": lambda docs: hpa(docs)["scaleTargetRef"].update(name="api-servr"),
+    "missing target": _misspelt_target,
     "scaled to zero": lambda docs: find(docs, "Deployment")["spec"].update(replicas=0),
 }
 """The cases that wait for the HPA controller, by name: how each changes the reference."""
@@ -54,7 +58,7 @@ WAITING: dict[str, Callable[[Docs], None]] = {
 
 @pytest.fixture(scope="module")
 def waiting(api: client.ApiClient, kubectl: Kubectl) -> Iterator[dict[str, str]]:
-    """Every `WAITING` case applied, each in a fresh namespace: the namespace of each case."""
+    """The namespace of each `WAITING` case, a fresh one each, with the case applied in it."""
     with ExitStack() as namespaces:
         names = {case: namespaces.enter_context(fresh_namespace(api, f"autoscaling {case}"))
                  for case in WAITING}
@@ -115,10 +119,10 @@ VARIANTS = {
         "hpa-bounds", ["spec.minReplicas is 1 (the default when not set), expected 2; "
                        "spec.maxReplicas is 10, expected 20"], ()),
     "scaleTargetRef names a missing Deployment": (
-        lambda d: hpa(d)["scaleTargetRef"].update(name="api-servr"),
-        "hpa-target", ["spec.scaleTargetRef.name is 'api-servr', expected 'api-server'",
-                       "it names Deployment 'api-servr', which does not exist in namespace",
-                       "(found 'api-server': misspelt?)"], {"hpa-target-requests"}),
+        _misspelt_target, "hpa-target",
+        ["spec.scaleTargetRef.name is 'api-servr', expected 'api-server'",
+         "it names Deployment 'api-servr', which does not exist in namespace",
+         "(found 'api-server': misspelt?)"], {"hpa-target-requests"}),
     "scaleTargetRef with an old apiVersion": (
         lambda d: hpa(d)["scaleTargetRef"].update(apiVersion="extensions/v1beta1"),
         "hpa-target", ["spec.scaleTargetRef.apiVersion is 'extensions/v1beta1', expected "
