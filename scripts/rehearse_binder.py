@@ -556,7 +556,10 @@ class Rehearsal:
         up_done = self.home / ".cache" / "rwk" / "logs" / "background-up.rc"
         self._wait(up_done.is_file, 120, "the background `rwk up` to finish")
         if up_done.read_text().strip() != "0":
-            raise Failed(f"the background `rwk up` failed: exit {up_done.read_text().strip()}")
+            up_log = up_done.with_suffix(".log")
+            raise Failed(f"the background `rwk up` failed: exit {up_done.read_text().strip()}; "
+                         f"the end of its log (kept in {self.logs / 'rwk'}):\n"
+                         + "\n".join(up_log.read_text(errors="replace").splitlines()[-20:]))
         for notebook in ("lessons/02-configmaps.ipynb", "exercises/02-configmaps.ipynb",
                          "solutions/02-configmaps.ipynb"):
             namespace = "binder-lesson-02" if notebook.startswith("lessons") else NAMESPACE
@@ -578,8 +581,20 @@ class Rehearsal:
 
     # --- cleanup ----------------------------------------------------------------------
 
+    def _keep_sandbox_logs(self) -> None:
+        """The user's rwk logs (the background start's, a failed start's component logs) and
+        the sandbox's component logs, copied out of the home this cleanup removes."""
+        cache = self.home / ".cache" / "rwk"
+        sources = [(cache / "logs", self.logs / "rwk")] + [
+            (cluster / "logs", self.logs / "rwk" / f"cluster-{cluster.name}")
+            for cluster in (cache / "kwok" / "clusters").glob("*")]
+        for source, target in sources:
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+
     def cleanup(self) -> None:
         self._sampling.set()
+        self._keep_sandbox_logs()
         if self.uid >= 0 and (self.home / ".cache" / "rwk" / "kwok").is_dir():
             try:
                 self.as_user(["rwk", "down", "--yes"], self.logs / "down.log", timeout=120)

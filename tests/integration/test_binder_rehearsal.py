@@ -48,6 +48,10 @@ def test_a_binder_session_as_mybinder_runs_it(tmp_path):
     assert sorted(figures["rebuild_post_build_provided"]) == sorted([
         f"kubernetes v{v.kubernetes}", f"etcd v{v.etcd}", f"kwok v{v.kwok}",
         f"metrics-server v{v.metrics_server}", "metrics-server's manifests"])
+    # The sandbox's logs outlive the home the cleanup removes, so a failed run can be read.
+    kept = Path(os.environ.get("RWK_REHEARSAL_DIR", "/var/tmp/rwk-binder-rehearsal")) / "logs"
+    assert "(exit 0)" in (kept / "rwk" / "background-up.log").read_text()
+    assert (kept / "rwk" / "cluster-rwk" / "kube-apiserver.log").is_file()
     # Nothing of it is left behind: the user, the cgroups, its processes.
     assert subprocess.run(["id", "rwk-binder"], capture_output=True).returncode != 0
     assert not Path("/sys/fs/cgroup/memory/rwk-binder-rehearsal").exists()
