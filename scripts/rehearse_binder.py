@@ -192,6 +192,7 @@ class Rehearsal:
         self.build_only = build_only
         self.gomemlimit = gomemlimit
         self.home = BASE / "home"
+        self.rwk_cache = self.home / ".cache" / "rwk"   # the user's: binaries, logs, clusters
         self.env_dir = BASE / "env"
         self.seed = BASE / "seed"
         self.logs = BASE / "logs"
@@ -422,7 +423,7 @@ class Rehearsal:
         say(f"the components' own limits, as they run: {self.figures['component_flags']}")
         say("resident memory by process after the notebooks (MiB): "
             + ", ".join(f"{k} {v}" for k, v in self.figures["resident_by_process_mib"].items()))
-        up_log = self.home / ".cache" / "rwk" / "logs" / "background-up.log"
+        up_log = self.rwk_cache / "logs" / "background-up.log"
         if up_log.is_file():
             ended = [line for line in up_log.read_text().splitlines() if " is up in " in line]
             self.figures["background_up"] = ended[-1] if ended else up_log.read_text()[-300:]
@@ -553,7 +554,7 @@ class Rehearsal:
         """Lesson 00 runs on while lesson 02, exercise 02 and its solution run one after
         the other: two kernels at once, as two open notebooks in a workshop."""
         began = time.monotonic()
-        up_done = self.home / ".cache" / "rwk" / "logs" / "background-up.rc"
+        up_done = self.rwk_cache / "logs" / "background-up.rc"
         self._wait(up_done.is_file, 120, "the background `rwk up` to finish")
         if up_done.read_text().strip() != "0":
             up_log = up_done.with_suffix(".log")
@@ -584,10 +585,9 @@ class Rehearsal:
     def _keep_sandbox_logs(self) -> None:
         """The user's rwk logs (the background start's, a failed start's component logs) and
         the sandbox's component logs, copied out of the home this cleanup removes."""
-        cache = self.home / ".cache" / "rwk"
-        sources = [(cache / "logs", self.logs / "rwk")] + [
+        sources = [(self.rwk_cache / "logs", self.logs / "rwk")] + [
             (cluster / "logs", self.logs / "rwk" / f"cluster-{cluster.name}")
-            for cluster in (cache / "kwok" / "clusters").glob("*")]
+            for cluster in (self.rwk_cache / "kwok" / "clusters").glob("*")]
         for source, target in sources:
             if source.is_dir():
                 shutil.copytree(source, target, dirs_exist_ok=True)
@@ -595,7 +595,7 @@ class Rehearsal:
     def cleanup(self) -> None:
         self._sampling.set()
         self._keep_sandbox_logs()
-        if self.uid >= 0 and (self.home / ".cache" / "rwk" / "kwok").is_dir():
+        if self.uid >= 0 and (self.rwk_cache / "kwok").is_dir():
             try:
                 self.as_user(["rwk", "down", "--yes"], self.logs / "down.log", timeout=120)
             except (OSError, subprocess.SubprocessError) as error:
