@@ -25,6 +25,8 @@ class Versions:
     kind_node_image: str
     """kind node image, pinned by digest, of the same Kubernetes minor."""
     ingress_nginx: str
+    node_image: NodeImageVersions
+    """What a kind node image built here is made of."""
 
     @property
     def kubernetes_minor(self) -> str:
@@ -35,6 +37,20 @@ class Versions:
     def staging(self) -> str:
         """Version of the k8s.io staging modules that ship with this release: "0.36.3"."""
         return "0." + self.kubernetes.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class NodeImageVersions:
+    """The parts of a kind node image built here (versions.toml's [node_image])."""
+
+    debian_suite: str
+    containerd: str
+    runc: str
+    crictl: str
+    cni_plugins: str
+    coredns: str
+    pause: str
+    local_path_provisioner: str
 
 
 @cache
@@ -50,4 +66,5 @@ def load(path: Path = VERSIONS_FILE) -> Versions:
         kind=data["kind"]["version"],
         kind_node_image=data["kind"]["node_image"],
         ingress_nginx=data["ingress_nginx"]["version"],
+        node_image=NodeImageVersions(**data["node_image"]),
     )

@@ -1,0 +1,3 @@
+module rwk.local/images/podinfo
+
+go 1.26
