@@ -9,8 +9,10 @@ Each backend has `up(say)`, `stop(say)` (keep the state; `up` brings it back),
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from ..errors import UnknownBackend, UsageError
@@ -62,7 +64,9 @@ def make(name: str, **options) -> Backend:
 
 
 def _state_file():
-    return binaries.cache_dir() / "state.json"
+    """$RWK_STATE_FILE (the test suites give each cluster its own), else the cache's."""
+    explicit = os.environ.get("RWK_STATE_FILE")
+    return Path(explicit) if explicit else binaries.cache_dir() / "state.json"
 
 
 def remember(name: str, context: str) -> None:

@@ -9,27 +9,35 @@ StorageClass is already named `standard`.
 Also here, because only ingress-nginx's admission webhook enforces it: the rule by which that
 webhook refuses a second Ingress for a host and path another Ingress already routes
 (`admission_overlap`), and the check the lessons and exercises run before they create one.
+
+Where no container registry answers (these project's machines, CI), kindest/node and the
+add-ons' images cannot be pulled: the node image and every image the cluster runs are built
+here instead (`rwk node-image`, nodeimage.py), the lessons' stand-in images are loaded with
+`kind load`, and no Ingress controller is installed yet (ingress-nginx's image cannot be
+built here; `rwk status` says so). RWK_KIND_IMAGES=upstream|local forces either way.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from ..errors import BackendError, DockerUnavailable, PortInUse, StartFailed
+from ..errors import BackendError, DockerUnavailable, PortInUse, StartFailed, UsageError
 from . import _proc
 from .base import (ClusterStatus, Component, Kubectl, Progress, course_work, read_status,
                    reset_namespaces)
+from .binaries import cached_path
 from .versions import Versions, load
 
 INGRESS_MANIFEST = ("https://raw.githubusercontent.com/kubernetes/ingress-nginx/"
@@ -77,6 +85,53 @@ WEBHOOK_TIMEOUT = 120.0
 START_TIMEOUT = 120.0
 
 
+IMAGE_SOURCES = ("auto", "upstream", "local")
+REGISTRIES = ("https://registry-1.docker.io/v2/", "https://registry.k8s.io/v2/")
+
+# kubelet 1.36 refuses to start on cgroup v1 unless told otherwise; some Docker hosts (these
+# machines among them) still mount v1. On cgroup v2 the setting changes nothing.
+KUBELET_CGROUP_V1_PATCH = """\
+kind: KubeletConfiguration
+apiVersion: kubelet.config.k8s.io/v1beta1
+failCgroupV1: false
+"""
+
+
+def registry_answers(timeout: float = 5) -> bool:
+    """True when a container registry answers at all (any HTTP status counts)."""
+    import urllib.error
+    import urllib.request
+    for url in REGISTRIES:
+        try:
+            urllib.request.urlopen(url, timeout=timeout).close()
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def image_source(env: str | None = None, answers: Callable[[], bool] = registry_answers) -> str:
+    """"upstream" (pull kindest/node and the official images) or "local" (build them here):
+    RWK_KIND_IMAGES when set, else upstream exactly where a registry answers."""
+    wanted = (env if env is not None else os.environ.get("RWK_KIND_IMAGES", "")) or "auto"
+    if wanted not in IMAGE_SOURCES:
+        raise UsageError(f"RWK_KIND_IMAGES={wanted!r} is not one of {', '.join(IMAGE_SOURCES)}")
+    if wanted != "auto":
+        return wanted
+    return "upstream" if answers() else "local"
+
+
+def kind_binary(v: Versions | None = None) -> str:
+    """kind from PATH, else the one `rwk node-image` builds into the cache."""
+    found = shutil.which("kind")
+    if found:
+        return found
+    cached = cached_path("kind", (v or load()).kind)
+    return str(cached) if cached.is_file() else "kind"
+
+
 def kind_config(name: str) -> dict:
     """The one kind cluster config the course uses."""
     return {
@@ -97,7 +152,22 @@ def kind_config(name: str) -> dict:
             {"role": "worker"},
             {"role": "worker"},
         ],
+        "kubeadmConfigPatches": [KUBELET_CGROUP_V1_PATCH],
     }
+
+
+def _metrics_overlay(v: Versions, folder: Path) -> Path:
+    """A kustomization over metrics-server's own manifests (its Go module's, in the cache)
+    that names the image as its releases do, the name the image built here carries."""
+    from .binaries import metrics_manifest_dir
+    from .nodeimage import metrics_server_image
+    name, tag = metrics_server_image(v).rsplit(":", 1)
+    (folder / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [str(metrics_manifest_dir(v))],
+        "images": [{"name": "gcr.io/k8s-staging-metrics-server/metrics-server",
+                    "newName": name, "newTag": tag}]}))
+    return folder
 
 
 # --- the kind command's version ---------------------------------------------------------------
@@ -376,10 +446,13 @@ class _Deadline:
 class Kind:
     """A kind cluster named `name`, driven through the kind, docker and kubectl commands."""
 
-    name: str = "rwk"
+    name: str = field(default_factory=lambda: os.environ.get("RWK_KIND_NAME", "rwk"))
+    """$RWK_KIND_NAME, else rwk."""
     runner: _proc.Runner = _proc.run
     kubeconfig: Path | None = None
     backend_name: str = "kind"
+    images: str = ""
+    """"upstream" or "local" (IMAGE_SOURCES); empty: image_source() decides at `up`."""
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
@@ -387,25 +460,55 @@ class Kind:
     def context(self) -> str:
         return f"kind-{self.name}"
 
+    @property
+    def kind(self) -> str:
+        """The kind command: from PATH, else the cache (a recording runner sees "kind")."""
+        return kind_binary() if self.runner is _proc.run else "kind"
+
+    def _no_kind(self) -> bool:
+        return self.runner is _proc.run and self.kind == "kind" and not shutil.which("kind")
+
     def kubectl(self) -> Kubectl:
         return Kubectl(self.context, self.kubeconfig, runner=self.runner)
 
     def available(self) -> str:
         """Empty when kind can run here; else what is missing."""
-        if not shutil.which("kind") and self.runner is _proc.run:
-            return f"the kind command is not installed ({KIND_INSTALL})"
+        if self._no_kind():
+            return (f"the kind command is not installed ({KIND_INSTALL}; or `rwk node-image` "
+                    "builds it from its Go module)")
         if not shutil.which("kubectl") and self.runner is _proc.run:
             return "kubectl is not installed (https://kubernetes.io/docs/tasks/tools/)"
         if not self.runner(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=20).ok:
             return "no Docker daemon answers (`docker info` fails); start Docker Desktop or dockerd"
         return ""
 
+    def _exists_quietly(self) -> bool:
+        """exists(), and False where kind cannot run at all yet (the build brings it)."""
+        return not self._no_kind() and self.exists()
+
     def exists(self) -> bool:
-        result = self.runner(["kind", "get", "clusters"], timeout=30)
+        result = self.runner([self.kind, "get", "clusters"], timeout=30)
         return result.ok and self.name in result.stdout.split()
+
+    def _images(self) -> str:
+        if self.images:
+            return self.images
+        return image_source() if self.runner is _proc.run else "upstream"
 
     def up(self, say: Progress) -> None:
         v = load()
+        source = self._images()
+        node_image = v.kind_node_image
+        if source == "local" and self.runner is _proc.run and not self._exists_quietly():
+            if not self.runner(["docker", "info", "--format", "{{.ServerVersion}}"],
+                               timeout=20).ok:
+                raise DockerUnavailable("the kind backend needs a Docker daemon, and none "
+                                        "answers (`docker info` fails); without Docker, use "
+                                        "`rwk up --backend sandbox`.")
+            from . import nodeimage
+            say("no container registry answers here (RWK_KIND_IMAGES=upstream forces a pull): "
+                "the node image and the cluster's images are built on this machine")
+            node_image = nodeimage.build(say, v)
         missing = self.available()
         if missing:
             raise DockerUnavailable(f"the kind backend needs Docker and kind: {missing}. "
@@ -427,31 +530,73 @@ class Kind:
                 if _proc.port_in_use(port):
                     raise PortInUse(f"host port {port} is in use; the kind cluster maps it for "
                                     "Ingress traffic. Stop what listens there and retry.")
-            self._create(v, say, deadline)
+            self._create(node_image, say, deadline)
+        if source == "local":
+            self._load_stand_ins(say, deadline)
+            self._install_metrics_server(v, source, say, deadline)
+            say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on the node "
+                f"image built here ({node_image}), metrics-server ready, no Ingress controller "
+                f"(none can be had without a registry yet), context {self.context}")
+            return
         self._install_addons(v, say, deadline)
         say(f"kind cluster {self.name!r} is up: Kubernetes {v.kind_node_image.split(':')[1].split('@')[0]}, "
             f"ingress-nginx {v.ingress_nginx} (retired upstream, see the README) on the node "
             f"with host ports 80/443, metrics-server ready, context {self.context}")
 
     def _kind_version(self, v: Versions) -> tuple[str, str]:
-        result = self.runner(["kind", "version"], timeout=30)
+        result = self.runner([self.kind, "version"], timeout=30)
         return kind_version_verdict(result.stdout if result.ok else result.output, v.kind)
 
-    def _create(self, v: Versions, say: Progress, deadline: _Deadline) -> None:
+    def _create(self, node_image: str, say: Progress, deadline: _Deadline) -> None:
         timeout = deadline.left(CREATE_TIMEOUT, "create the kind cluster")
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "kind-config.yaml"
             config.write_text(yaml.safe_dump(kind_config(self.name), sort_keys=False))
-            say(f"creating kind cluster {self.name!r} with {v.kind_node_image} (up to "
+            say(f"creating kind cluster {self.name!r} with {node_image} (up to "
                 f"{timeout / 60:.0f} minutes the first time: Docker pulls the node image)")
-            args = ["kind", "create", "cluster", "--name", self.name, "--image",
-                    v.kind_node_image, "--config", str(config), "--wait", "180s"]
+            args = [self.kind, "create", "cluster", "--name", self.name, "--image",
+                    node_image, "--config", str(config), "--wait", "180s"]
             if self.kubeconfig:
                 args += ["--kubeconfig", str(self.kubeconfig)]
             result = self.runner(args, timeout=timeout)
         if not result.ok:
             raise StartFailed(f"kind could not create the cluster:\n{result.output}\n"
                               f"Try `kind delete cluster --name {self.name}` and `rwk up` again.")
+
+    def _load_stand_ins(self, say: Progress, deadline: _Deadline) -> None:
+        """Load the lessons' stand-in images into every node (no registry gives them)."""
+        from .nodeimage import lesson_images
+        images = lesson_images()
+        say(f"loading the lessons' stand-in images into the nodes: {', '.join(images)}")
+        self._check(self.runner([self.kind, "load", "docker-image", "--name", self.name, *images],
+                                timeout=deadline.left(CREATE_TIMEOUT, "load the lessons' images")),
+                    "load the lessons' stand-in images into the kind nodes")
+
+    def _install_metrics_server(self, v: Versions, source: str, say: Progress,
+                                deadline: _Deadline) -> None:
+        """metrics-server with --kubelet-insecure-tls (kind's kubelets serve self-signed
+        certificates): the release's manifest upstream, its Go module's where built here."""
+        kubectl = self.kubectl()
+        say(f"installing metrics-server {v.metrics_server} with --kubelet-insecure-tls")
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = (["-f", METRICS_MANIFEST.format(version=v.metrics_server)]
+                        if source == "upstream" else ["-k", str(_metrics_overlay(v, Path(tmp)))])
+            self._check(kubectl("apply", *manifest,
+                                timeout=deadline.left(APPLY_TIMEOUT, "apply metrics-server")),
+                        "apply metrics-server")
+        args = kubectl("get", "deployment", "metrics-server", "-n", "kube-system", "-o",
+                       "jsonpath={.spec.template.spec.containers[0].args}")
+        if "--kubelet-insecure-tls" not in args.stdout:
+            self._check(kubectl("patch", "deployment", "metrics-server", "-n", "kube-system",
+                                "--type=json", "-p", INSECURE_TLS_PATCH,
+                                timeout=deadline.left(APPLY_TIMEOUT, "patch metrics-server")),
+                        "patch metrics-server")
+        if source == "local":
+            step = "wait for metrics-server"
+            timeout = deadline.left(ROLLOUT_TIMEOUT, step)
+            self._check(kubectl("rollout", "status", "deployment/metrics-server", "-n",
+                                "kube-system", f"--timeout={timeout:.0f}s", timeout=timeout + 20),
+                        step)
 
     def _install_addons(self, v: Versions, say: Progress, deadline: _Deadline) -> None:
         kubectl = self.kubectl()
@@ -464,17 +609,7 @@ class Kind:
                             "--type=strategic", "-p", json.dumps(CONTROLLER_PATCH),
                             timeout=deadline.left(APPLY_TIMEOUT, "pin the ingress controller")),
                     "pin the ingress controller to the node with host ports 80/443")
-        say(f"installing metrics-server {v.metrics_server} with --kubelet-insecure-tls")
-        self._check(kubectl("apply", "-f", METRICS_MANIFEST.format(version=v.metrics_server),
-                            timeout=deadline.left(APPLY_TIMEOUT, "apply metrics-server")),
-                    "apply metrics-server")
-        args = kubectl("get", "deployment", "metrics-server", "-n", "kube-system", "-o",
-                       "jsonpath={.spec.template.spec.containers[0].args}")
-        if "--kubelet-insecure-tls" not in args.stdout:
-            self._check(kubectl("patch", "deployment", "metrics-server", "-n", "kube-system",
-                                "--type=json", "-p", INSECURE_TLS_PATCH,
-                                timeout=deadline.left(APPLY_TIMEOUT, "patch metrics-server")),
-                        "patch metrics-server")
+        self._install_metrics_server(v, "upstream", say, deadline)
         # Rollouts, not `kubectl wait pod --selector`: that exits at once with "no matching
         # resources found" while no pod exists yet (kubernetes/kubernetes#65868), and it
         # would accept the old, unpinned pod.
@@ -508,14 +643,14 @@ class Kind:
 
     def nodes(self) -> list[str]:
         """The cluster's node containers, as `kind get nodes` names them."""
-        result = self.runner(["kind", "get", "nodes", "--name", self.name], timeout=30)
+        result = self.runner([self.kind, "get", "nodes", "--name", self.name], timeout=30)
         self._check(result, "list the kind cluster's node containers")
         return sorted(result.stdout.split())
 
     def stop(self, say: Progress) -> None:
         """Stop the node containers and keep them, with everything in the cluster: `up`
         starts them again."""
-        if (not shutil.which("kind") and self.runner is _proc.run) or not self.exists():
+        if self._no_kind() or not self.exists():
             say(f"no kind cluster named {self.name!r}; nothing to stop")
             return
         nodes = self.nodes()
@@ -546,7 +681,7 @@ class Kind:
 
     def work(self) -> list[str]:
         """What `down` would delete that a learner made: one line per namespace."""
-        if (not shutil.which("kind") and self.runner is _proc.run) or not self.exists():
+        if self._no_kind() or not self.exists():
             return []
         kubectl = self.kubectl()
         if not kubectl.reachable():
@@ -560,10 +695,10 @@ class Kind:
             raise StartFailed(f"could not {what}: {result.output}")
 
     def down(self, say: Progress) -> None:
-        if not shutil.which("kind") and self.runner is _proc.run:
+        if self._no_kind():
             say("kind is not installed; nothing to stop")
             return
-        args = ["kind", "delete", "cluster", "--name", self.name]
+        args = [self.kind, "delete", "cluster", "--name", self.name]
         if self.kubeconfig:
             args += ["--kubeconfig", str(self.kubeconfig)]
         self._check(self.runner(args, timeout=300), "delete the kind cluster")
@@ -574,8 +709,19 @@ class Kind:
         status = read_status(self.backend_name, kubectl)
         if not status.reachable:
             return status
-        return dataclasses.replace(status, components=(*status.components,
-                                                       self._controller(kubectl)))
+        controller = (self._controller(kubectl) if not self._built_here() else Component(
+            "ingress controller", True,
+            "none installed: this cluster's images were built here, where no registry answers, "
+            "and no Ingress controller image can be built here yet; Ingress objects are "
+            "accepted but carry no traffic"))
+        return dataclasses.replace(status, components=(*status.components, controller))
+
+    def _built_here(self) -> bool:
+        """True when the control-plane node runs a node image built by `rwk node-image`."""
+        from .nodeimage import NODE_REPOSITORY
+        found = self.runner(["docker", "inspect", "--format", "{{.Config.Image}}",
+                             f"{self.name}-control-plane"], timeout=20)
+        return found.ok and found.stdout.strip().startswith(NODE_REPOSITORY)
 
     @staticmethod
     def _controller(kubectl: Kubectl) -> Component:

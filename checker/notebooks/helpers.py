@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from typing import Final, Literal, Protocol, TypedDict
 
 from ..clusters.base import kubectl_binary
@@ -113,6 +114,32 @@ def only_on_sandbox(reason: str, probe: BackendProbe | None = None) -> bool:
     name = (probe or backend)()
     if name != SANDBOX:
         print(skip_message(reason, "kind" if name == KIND else "this cluster"))
+        return False
+    return True
+
+
+def ingress_controller_runs(kubectl: str | None = None, timeout: float = 20) -> bool:
+    """True when a pod of the course's Ingress controller runs in the cluster."""
+    from ..clusters.kind import CONTROLLER_SELECTOR, INGRESS_NAMESPACE
+    done = subprocess.run([kubectl or kubectl_binary(), "get", "pods", "-n", INGRESS_NAMESPACE,
+                           "-l", CONTROLLER_SELECTOR, "--field-selector=status.phase=Running",
+                           "-o", "name"], capture_output=True, text=True, timeout=timeout)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def only_where_ingress_is_served(reason: str, probe: BackendProbe | None = None,
+                                 controller: Callable[[], bool] | None = None) -> bool:
+    """True where real requests reach Ingress backends: containers run, and an Ingress
+    controller too. Else print why the cell skips, as `only_on_kind` does.
+
+    A kind cluster whose images were built here, where no registry answers, has no Ingress
+    controller yet (README: the kind backend); its cells say so rather than fail."""
+    if not only_on_kind(reason, probe):
+        return False
+    if not (controller or ingress_controller_runs)():
+        print(skip_message("no Ingress controller runs in this cluster (where no registry "
+                           "answers, the course's kind cluster has none yet: README, the kind "
+                           "backend), so no request would be answered", "kind"))
         return False
     return True
 
