@@ -3,7 +3,8 @@ pytest-xdist workers.
 
 Each worker starts at most one sandbox (lazily, on the first test that needs a cluster) and
 runs its tests one at a time against it; integration tests and notebooks take turns on it,
-each in namespaces of its own. `scripts/test.sh` runs `--dist loadgroup`: a group goes to one
+each in namespaces of its own. The kind suite (tests/kind) shares one kind cluster instead,
+as one group. `scripts/test.sh` runs `--dist loadgroup`: a group goes to one
 worker as a whole and in order. Notebook runs name their group at the end of their id
 (`[...@lessons/08]`: a notebook's two passes; `@solutions`: the solutions' chain); every other
 test is grouped by its module, as `--dist loadfile` did. Groups are handed out longest first,
@@ -46,9 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "cost(seconds): rough run time of a test, so long groups are scheduled first")
 
 
+KIND_SUITE = "tests/kind/"
+"""Every test under this folder shares one kind cluster: one group, one worker."""
+
+
 def group_of(nodeid: str) -> str:
-    """A test's group: what follows "@" at the end of its parameter id (`test[...@group]`), or
-    else its module."""
+    """A test's group: the kind suite as a whole; else what follows "@" at the end of its
+    parameter id (`test[...@group]`); else its module."""
+    if nodeid.startswith(KIND_SUITE):
+        return KIND_SUITE
     if nodeid.endswith("]") and "@" in nodeid[nodeid.rfind("["):]:
         return nodeid[nodeid.rfind("@") + 1:-1]
     return nodeid.split("::")[0]

@@ -164,7 +164,8 @@ def _metrics_overlay(v: Versions, folder: Path) -> Path:
     name, tag = metrics_server_image(v).rsplit(":", 1)
     (folder / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [str(metrics_manifest_dir(v))],
+        # kustomize takes no absolute path to a base; a relative one may lead anywhere.
+        "resources": [os.path.relpath(metrics_manifest_dir(v), folder)],
         "images": [{"name": "gcr.io/k8s-staging-metrics-server/metrics-server",
                     "newName": name, "newTag": tag}]}))
     return folder
@@ -531,12 +532,13 @@ class Kind:
                     raise PortInUse(f"host port {port} is in use; the kind cluster maps it for "
                                     "Ingress traffic. Stop what listens there and retry.")
             self._create(node_image, say, deadline)
+            if source == "local":
+                self._load_stand_ins(say, deadline)
         if source == "local":
-            self._load_stand_ins(say, deadline)
             self._install_metrics_server(v, source, say, deadline)
-            say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on the node "
-                f"image built here ({node_image}), metrics-server ready, no Ingress controller "
-                f"(none can be had without a registry yet), context {self.context}")
+            say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on a node image "
+                f"built here, metrics-server ready, no Ingress controller (none can be had "
+                f"without a registry yet), context {self.context}")
             return
         self._install_addons(v, say, deadline)
         say(f"kind cluster {self.name!r} is up: Kubernetes {v.kind_node_image.split(':')[1].split('@')[0]}, "
@@ -597,6 +599,13 @@ class Kind:
             self._check(kubectl("rollout", "status", "deployment/metrics-server", "-n",
                                 "kube-system", f"--timeout={timeout:.0f}s", timeout=timeout + 20),
                         step)
+            # Rolled out is not yet serving: the API server marks the metrics API Available
+            # once it reaches the new pod (after a restart, some seconds later).
+            step = "wait for the metrics API"
+            timeout = deadline.left(ROLLOUT_TIMEOUT, step)
+            self._check(kubectl("wait", "--for=condition=Available",
+                                "apiservice/v1beta1.metrics.k8s.io", f"--timeout={timeout:.0f}s",
+                                timeout=timeout + 20), step)
 
     def _install_addons(self, v: Versions, say: Progress, deadline: _Deadline) -> None:
         kubectl = self.kubectl()

@@ -36,8 +36,10 @@ class FakeRunner:
                  kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
                  ca_bundles: tuple[str, ...] = ("LS0tLS1CRUdJTg==",),
                  controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane",
-                 readyz: tuple[bool, ...] = (True,), docker_code: int = 0):
+                 readyz: tuple[bool, ...] = (True,), docker_code: int = 0,
+                 node_image: str = V.kind_node_image):
         self.readyz = list(readyz)
+        self.node_image = node_image
         self.docker_code = docker_code
         self.kind_version = kind_version
         self.ca_bundles = list(ca_bundles)
@@ -70,6 +72,8 @@ class FakeRunner:
             return _proc.Result(args, self.create_code, "", self.create_stderr)
         if args[:3] == ("kind", "get", "nodes"):
             return _proc.Result(args, 0, "rwk-worker\nrwk-control-plane\nrwk-worker2\n", "")
+        if args[:2] == ("docker", "inspect"):
+            return _proc.Result(args, 0, self.node_image + "\n", "")
         if args[:2] in (("docker", "stop"), ("docker", "start")):
             return _proc.Result(args, self.docker_code, "\n".join(args[2:]),
                                 "" if self.docker_code == 0 else "Error: No such container")
@@ -497,8 +501,9 @@ def test_available_says_what_is_missing():
     assert "Docker daemon" in Kind(runner=FakeRunner(docker_ok=False)).available()
 
 
-def test_kind_not_installed_is_reported_with_the_real_runner(monkeypatch):
+def test_kind_not_installed_is_reported_with_the_real_runner(monkeypatch, tmp_path):
     monkeypatch.setattr(kind_module.shutil, "which", lambda name: None)
+    monkeypatch.setenv("RWK_CACHE_DIR", str(tmp_path))    # no kind built into the cache either
     assert "kind command is not installed" in Kind().available()
 
 

@@ -1,0 +1,82 @@
+"""The kind suite: one real kind cluster, real containers, for the whole test session.
+
+The cluster is the course's own (`Kind.up`: three nodes, metrics-server, the `standard`
+StorageClass), named rwk-test with a kubeconfig of its own. Where no registry answers (these
+machines, CI) its node image and every image it runs are built here first (`rwk node-image`,
+cached). One cluster at a time: a second kind cluster on a cgroup v1 host can fail (kind
+#3340), so every test of this folder runs in one pytest-xdist group, on one worker, in
+order (tests/conftest.py); test_zz_lifecycle.py stops, restarts and deletes it last.
+
+Without a Docker daemon the suite is skipped, saying so; under CI=true a missing daemon fails
+it instead, since .ci/run starts one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+from checker.clusters import _proc
+from checker.clusters.base import Kubectl
+from checker.clusters.kind import Kind
+
+from ..integration.conftest import fresh_namespace
+from ..sandboxes import KUBECTL_ENV
+
+CLUSTER_NAME = "rwk-test"
+
+
+def _say(message: str) -> None:
+    print(f"[kind] {message}", flush=True)
+
+
+def docker_answers() -> bool:
+    return _proc.run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=20).ok
+
+
+@pytest.fixture(scope="session")
+def kind_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kind]:
+    """The session's kind cluster, created by the first test that needs it, deleted at the
+    end (test_zz_lifecycle.py deletes it earlier, and says so)."""
+    if not docker_answers():
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Docker daemon answers, and CI must run the kind suite (.ci/run "
+                        "starts dockerd)")
+        pytest.skip("the kind suite needs a Docker daemon, and none answers here")
+    kubeconfig = tmp_path_factory.mktemp("kind") / "config"
+    cluster = Kind(name=CLUSTER_NAME, kubeconfig=kubeconfig)
+    if cluster.exists():
+        cluster.down(_say)
+    cluster.up(_say)
+    try:
+        yield cluster
+    finally:
+        if cluster.exists():
+            cluster.down(_say)
+
+
+@pytest.fixture(scope="session")
+def kubectl(kind_cluster: Kind) -> Kubectl:
+    return dataclasses.replace(kind_cluster.kubectl(), env={**os.environ, **KUBECTL_ENV})
+
+
+@pytest.fixture(scope="session")
+def api(kind_cluster: Kind) -> client.ApiClient:
+    return config.new_client_from_config(config_file=str(kind_cluster.kubeconfig),
+                                         context=kind_cluster.context)
+
+
+@pytest.fixture
+def namespace(api: client.ApiClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    with fresh_namespace(api, request.node.name) as name:
+        yield name
+
+
+def kubeconfig_of(cluster: Kind) -> Path:
+    assert cluster.kubeconfig is not None
+    return cluster.kubeconfig
