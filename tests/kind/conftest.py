@@ -29,6 +29,9 @@ from ..integration.conftest import fresh_namespace
 from ..sandboxes import KUBECTL_ENV
 
 CLUSTER_NAME = "rwk-test"
+KIND_TEST_COST = 25.0
+"""Rough seconds a test of this suite takes, the cluster's creation and the notebooks
+included (about 20 minutes in all), so its group starts first (tests/conftest.py)."""
 
 
 def _say(message: str) -> None:

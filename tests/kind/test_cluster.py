@@ -9,10 +9,12 @@ import json
 
 import pytest
 
+from .conftest import KIND_TEST_COST
+
 from checker.clusters.nodeimage import lesson_images
 from checker.clusters.versions import load
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
 
 def test_three_nodes_ready_with_the_pinned_kubelet_and_containerd(kind_cluster, kubectl):

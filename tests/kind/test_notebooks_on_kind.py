@@ -17,6 +17,8 @@ from pathlib import Path
 import papermill
 import pytest
 
+from .conftest import KIND_TEST_COST
+
 from checker.clusters.binaries import cached_path
 from checker.clusters.kind import Kind
 from checker.clusters.versions import load
@@ -25,7 +27,7 @@ from ..notebooks.test_notebooks import (ROOT, SOLUTIONS_NAMESPACE, ReferenceChec
                                         _notebooks, check_reference, check_result, run_nbval)
 from ..sandboxes import KUBECTL_ENV
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
 KIND_MARKERS = ("only_on_kind(", "only_where_ingress_is_served(")
 

@@ -17,13 +17,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
+from .conftest import KIND_TEST_COST
 import yaml
 
 from checker.clusters.base import Kubectl
 
 from ..integration.conftest import fresh_namespace, wait_for
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
 PODINFO = "ghcr.io/stefanprodan/podinfo:6.7.0"
 BUSYBOX = "busybox:1.36"

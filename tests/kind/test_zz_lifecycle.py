@@ -9,9 +9,11 @@ import json
 
 import pytest
 
+from .conftest import KIND_TEST_COST
+
 from ..integration.conftest import wait_for
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
 
 def _say(message: str) -> None:

@@ -1,0 +1,135 @@
+"""The node image's recipe: what it is built from, how a change rebuilds it, what kubeadm
+must agree with, and where its images come from (pure logic; tests/kind builds and runs it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from checker.clusters import kind as kind_module
+from checker.clusters import nodeimage
+from checker.clusters.versions import load
+from checker.errors import BinariesUnavailable, UsageError
+from checker.notebooks import helpers
+
+ROOT = Path(__file__).resolve().parents[3]
+V = load()
+
+
+def test_every_go_part_is_built_at_a_pinned_version():
+    parts = {p.name: p for p in nodeimage.go_parts(V)}
+    n = V.node_image
+    assert parts["containerd"].version == n.containerd
+    assert parts["runc"].version == n.runc and parts["runc"].cgo
+    assert parts["crictl"].version == n.crictl
+    assert parts["cni-plugins"].version == n.cni_plugins
+    assert parts["coredns"].version == n.coredns
+    assert parts["kind"].version == V.kind
+    assert parts["kubernetes-node"].version == V.kubernetes
+    for part in parts.values():
+        pinned = [a for a in part.args if "@v" in a]
+        assert all(a.endswith(f"@v{part.version}") for a in pinned), (part.name, pinned)
+    assert {"podinfo-6.7.0", "podinfo-6.7.1"} <= set(parts)
+
+
+def test_the_recipe_digest_is_stable_and_moves_with_a_pin():
+    assert nodeimage.recipe_digest(V) == nodeimage.recipe_digest(V)
+    bumped = dataclasses.replace(V, node_image=dataclasses.replace(V.node_image, runc="9.9.9"))
+    assert nodeimage.recipe_digest(bumped) != nodeimage.recipe_digest(V)
+    assert re.fullmatch(rf"rwk\.local/kind-node:v{re.escape(V.kubernetes)}-[0-9a-f]{{12}}",
+                        nodeimage.node_image_tag(V))
+
+
+def test_the_recipe_digest_moves_with_a_file_under_images(tmp_path, monkeypatch):
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "entrypoint").write_text("one")
+    monkeypatch.setattr(nodeimage, "IMAGES_DIR", tmp_path)
+    before = nodeimage.recipe_digest(V)
+    (tmp_path / "node" / "entrypoint").write_text("two")
+    assert nodeimage.recipe_digest(V) != before
+
+
+def _kubeadm(tmp_path: Path, etcd: str) -> Path:
+    script = tmp_path / "kubeadm"
+    script.write_text("#!/bin/sh\n" + "".join(f"echo {line}\n" for line in (
+        f"registry.k8s.io/kube-apiserver:v{V.kubernetes}",
+        f"registry.k8s.io/kube-proxy:v{V.kubernetes}",
+        f"registry.k8s.io/coredns/coredns:v{V.node_image.coredns}",
+        f"registry.k8s.io/pause:{V.node_image.pause}",
+        f"registry.k8s.io/etcd:{etcd}")))
+    script.chmod(0o755)
+    return script
+
+
+def test_kubeadm_images_are_read_by_component(tmp_path):
+    images = nodeimage.kubeadm_images(_kubeadm(tmp_path, f"{V.etcd}-0"), V)
+    assert images["pause"] == f"registry.k8s.io/pause:{V.node_image.pause}"
+    assert images["kube-proxy"] == f"registry.k8s.io/kube-proxy:v{V.kubernetes}"
+
+
+def test_a_pin_kubeadm_disagrees_with_stops_the_build_naming_both(tmp_path):
+    with pytest.raises(BinariesUnavailable, match=r"names etcd 3\.5\.0-0, but versions.toml"):
+        nodeimage.kubeadm_images(_kubeadm(tmp_path, "3.5.0-0"), V)
+
+
+def _images_the_course_runs() -> set[str]:
+    found = set()
+    for path in [*ROOT.glob("lessons/*.ipynb"), *ROOT.glob("exercises/*.ipynb"),
+                 *ROOT.glob("solutions/*.ipynb"), *ROOT.glob("solutions/manifests/*.yaml")]:
+        text = path.read_text()
+        found |= set(re.findall(r"image:\s*\"?([a-z0-9./-]+:[0-9][\w.-]*)", text))
+        found |= set(re.findall(r"--image=([a-z0-9./-]+:[0-9][\w.-]*)", text))
+    return {image for image in found if "missing" not in image}
+
+
+def test_every_image_the_course_runs_has_a_stand_in():
+    runs = _images_the_course_runs()
+    assert "ghcr.io/stefanprodan/podinfo:6.7.0" in runs     # the scan finds something
+    assert runs <= set(nodeimage.lesson_images()), runs - set(nodeimage.lesson_images())
+
+
+@pytest.mark.parametrize("env, answers, source", [
+    ("upstream", False, "upstream"), ("local", True, "local"),
+    ("", True, "upstream"), ("", False, "local"), ("auto", False, "local")])
+def test_the_image_source(env, answers, source):
+    assert kind_module.image_source(env, answers=lambda: answers) == source
+
+
+def test_an_unknown_image_source_is_a_usage_error():
+    with pytest.raises(UsageError, match="RWK_KIND_IMAGES='docker' is not one of"):
+        kind_module.image_source("docker", answers=lambda: True)
+
+
+def test_the_kind_config_lets_the_kubelet_run_on_cgroup_v1():
+    patches = [yaml.safe_load(p) for p in kind_module.kind_config("rwk")["kubeadmConfigPatches"]]
+    assert {"kind": "KubeletConfiguration", "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "failCgroupV1": False} in patches
+
+
+def test_the_cni_manifest_is_a_daemonset_that_may_read_nodes_and_nothing_more():
+    docs = list(yaml.safe_load_all((nodeimage.IMAGES_DIR / "node" / "default-cni.yaml")
+                                   .read_text()))
+    role = next(d for d in docs if d["kind"] == "ClusterRole")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["nodes"],
+                              "verbs": ["get", "list"]}]
+    daemonset = next(d for d in docs if d["kind"] == "DaemonSet")
+    container = daemonset["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] in nodeimage.lesson_images()     # preloaded in the node image
+
+
+@pytest.mark.parametrize("backend, controller, runs, said", [
+    ("sandbox", True, False, "skipped on the sandbox: why"),
+    ("kind", False, False, "skipped on kind: no Ingress controller runs"),
+    ("kind", True, True, "")])
+def test_ingress_traffic_cells_run_only_where_a_controller_serves(capsys, backend, controller,
+                                                                  runs, said):
+    assert helpers.only_where_ingress_is_served(
+        "why", probe=lambda: backend, controller=lambda: controller) is runs
+    assert said in capsys.readouterr().out
+    if runs:
+        assert capsys.readouterr().out == ""
