@@ -138,10 +138,11 @@ def binary(part: GoPart, name: str) -> Path:
 
 
 def recipe_digest(v: Versions) -> str:
-    """A digest of everything an image built here is made from: the pins, the Debian
-    packages and the files under images/ (so a changed pin or file rebuilds)."""
+    """A digest of everything an image built here is made from: the pins, the files under
+    images/ and this module (so a changed pin, file or step rebuilds)."""
     digest = hashlib.sha256(json.dumps([asdict(v), NODE_PACKAGES, STAND_INS],
                                        sort_keys=True).encode())
+    digest.update(Path(__file__).read_bytes())
     for path in sorted(IMAGES_DIR.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(IMAGES_DIR)).encode())
@@ -293,7 +294,10 @@ def _rootfs(name: str, suite: str, packages: Iterable[str], say: Progress) -> Pa
     return target
 
 
-def _import_rootfs(root: Path, tag: str, recipe: str, say: Progress) -> None:
+def _import_rootfs(root: Path, tag: str, say: Progress) -> None:
+    """Import a root filesystem as an image, labelled with the root filesystem's own key (its
+    folder's name), so that it, and every image built on it, is redone only when it changes."""
+    recipe = root.name
     if image_recipe(tag) == recipe:
         return
     say(f"importing {root.name} into Docker as {tag}")
@@ -381,18 +385,30 @@ def build(say: Progress | None = None, v: Versions | None = None) -> str:
     pause = _build_pause(v, say)
 
     base_tag = f"{BASE_REPOSITORY}:{v.node_image.debian_suite}"
-    _import_rootfs(_rootfs("debian", v.node_image.debian_suite, (), say), base_tag, recipe, say)
-    node_base = f"{NODE_BASE_REPOSITORY}:{recipe}"
+    _import_rootfs(_rootfs("debian", v.node_image.debian_suite, (), say), base_tag, say)
+    node_base = f"{NODE_BASE_REPOSITORY}:{v.node_image.debian_suite}"
     _import_rootfs(_rootfs("kind-node", v.node_image.debian_suite, NODE_PACKAGES, say),
-                   node_base, recipe, say)
+                   node_base, say)
 
     kubeadm = binary(parts["kubernetes-node"], "kubeadm")
     images = kubeadm_images(kubeadm, v)
     system = _system_images(v, images, sandbox.paths, parts, pause, base_tag, recipe, say)
     _stand_ins(parts, base_tag, recipe, say)
     _node(v, node_base, node_tag, system, parts, sandbox.paths, images, recipe, say)
+    _remove_older_nodes(node_tag, say)
     say(f"node image {node_tag} built in {time.monotonic() - start:.0f}s")
     return node_tag
+
+
+def _remove_older_nodes(keep: str, say: Progress) -> None:
+    """Node images of earlier recipes (1.6 GB each) go once a new one is built."""
+    listed = _proc.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
+                        NODE_REPOSITORY], timeout=60)
+    older = [tag for tag in listed.stdout.split() if tag != keep] if listed.ok else []
+    if older:
+        done = _proc.run(["docker", "rmi", *older], timeout=300)
+        say(f"removed the node images of earlier recipes: {', '.join(older)}" if done.ok else
+            f"could not remove older node images ({done.output.strip()}); `docker rmi` them")
 
 
 def _system_images(v: Versions, images: dict[str, str], sandbox: dict[str, Path],

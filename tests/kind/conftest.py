@@ -64,6 +64,13 @@ def kind_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kind]:
 
 
 @pytest.fixture(scope="session")
+def sandbox(kind_cluster: Kind) -> Kind:
+    """The kind cluster, under the name the sandbox suite's tests take their cluster by
+    (test_variants_on_kind.py runs them here): they read its context and kubeconfig."""
+    return kind_cluster
+
+
+@pytest.fixture(scope="session")
 def kubectl(kind_cluster: Kind) -> Kubectl:
     return dataclasses.replace(kind_cluster.kubectl(), env={**os.environ, **KUBECTL_ENV})
 

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from .conftest import KIND_TEST_COST
-
 from checker.clusters.nodeimage import lesson_images
 from checker.clusters.versions import load
+
+from .conftest import KIND_TEST_COST
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 

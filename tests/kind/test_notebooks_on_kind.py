@@ -10,22 +10,16 @@ machinery is the notebook suite's own (papermill's parameterised copy, nbval in 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-import papermill
 import pytest
 
-from .conftest import KIND_TEST_COST
-
-from checker.clusters.binaries import cached_path
 from checker.clusters.kind import Kind
-from checker.clusters.versions import load
 
 from ..notebooks.test_notebooks import (ROOT, SOLUTIONS_NAMESPACE, ReferenceCheck,
-                                        _notebooks, check_reference, check_result, run_nbval)
-from ..sandboxes import KUBECTL_ENV
+                                        _notebooks, check_reference, check_result,
+                                        kernel_env, parameterised, run_nbval)
+from .conftest import KIND_TEST_COST
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
@@ -44,30 +38,16 @@ SOLUTIONS = _notebooks("solutions")
 
 @pytest.fixture(scope="module")
 def env(kind_cluster: Kind, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The kernels' environment: KUBECONFIG and RWK_KIND_NAME name the suite's kind cluster
-    (so lesson 00's `rwk up --backend kind` finds it), a state file of its own (so `rwk
-    status` does not read the sandbox workers'), and the Kubernetes release's kubectl."""
+    """The kernels' environment (the notebook suite's `kernel_env`) on the kind cluster:
+    RWK_KIND_NAME makes lesson 00's `rwk up --backend kind` find it, and a state file of its
+    own keeps `rwk status` from reading the sandbox workers'."""
     folder = tmp_path_factory.mktemp("kind-bin")
-    kubectl = cached_path("kubectl", load().kubernetes)
-    if kubectl.is_file():
-        (folder / "kubectl").symlink_to(kubectl)
-    path = os.pathsep.join([str(folder), str(Path(sys.executable).parent),
-                            os.environ.get("PATH", "")])
-    return {**os.environ, "KUBECONFIG": str(kind_cluster.kubeconfig), "PATH": path,
-            "RWK_KIND_NAME": kind_cluster.name, "RWK_STATE_FILE": str(folder / "state.json"),
-            **KUBECTL_ENV}
+    return kernel_env(kind_cluster.kubeconfig, folder, RWK_KIND_NAME=kind_cluster.name,
+                      RWK_STATE_FILE=str(folder / "state.json"))
 
 
 def run_on_kind(notebook: Path, namespace: str, env: dict[str, str], workdir: Path) -> None:
-    folder = workdir / notebook.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    for sibling in (ROOT / notebook.parent).iterdir():
-        if sibling.suffix != ".ipynb" and not (folder / sibling.name).exists():
-            (folder / sibling.name).symlink_to(sibling)
-    copy = folder / notebook.name
-    papermill.execute_notebook(str(ROOT / notebook), str(copy), prepare_only=True,
-                               parameters={"NAMESPACE": namespace, "BACKEND": "kind"},
-                               progress_bar=False, log_output=False)
+    copy = parameterised(notebook, workdir, NAMESPACE=namespace, BACKEND="kind")
     check_result(run_nbval(copy, env), f"{notebook} on kind in namespace {namespace}")
 
 

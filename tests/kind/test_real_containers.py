@@ -17,13 +17,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from .conftest import KIND_TEST_COST
 import yaml
 
 from checker.clusters.base import Kubectl
 
 from ..integration.conftest import fresh_namespace, wait_for
+from .conftest import KIND_TEST_COST
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 

@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-from .conftest import KIND_TEST_COST
-
 from ..integration.conftest import wait_for
+from .conftest import KIND_TEST_COST
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 

@@ -119,28 +119,38 @@ def env(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     build, whose version matches the server, ahead of any other kubectl on PATH, and runs
     with KUBECTL_ENV (tests/sandboxes.py).
     """
-    bin_dir = tmp_path_factory.mktemp("bin")
+    return kernel_env(sandbox.kubeconfig, tmp_path_factory.mktemp("bin"),
+                      RWK_SANDBOX_NAME=sandbox.name, RWK_SANDBOX_PORT="0")
+
+
+def kernel_env(kubeconfig: Path, bin_dir: Path, **extra: str) -> dict[str, str]:
+    """This process's environment for a notebook's kernel: KUBECONFIG, PATH with the
+    Kubernetes release's own kubectl (linked into `bin_dir`) and this venv first,
+    KUBECTL_ENV, and `extra`."""
     kubectl = cached_path("kubectl", load().kubernetes)
     if kubectl.is_file():
         (bin_dir / "kubectl").symlink_to(kubectl)
     path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
                             os.environ.get("PATH", "")])
-    return {**os.environ, "KUBECONFIG": str(sandbox.kubeconfig), "PATH": path,
-            "RWK_SANDBOX_NAME": sandbox.name, "RWK_SANDBOX_PORT": "0", **KUBECTL_ENV}
+    return {**os.environ, "KUBECONFIG": str(kubeconfig), "PATH": path, **extra,
+            **KUBECTL_ENV}
 
 
 def prepare(run: NotebookRun, workdir: Path) -> Path:
-    """papermill's parameterised copy of the notebook, in a folder that mirrors the
+    return parameterised(run.notebook, workdir, NAMESPACE=run.namespace)
+
+
+def parameterised(notebook: Path, workdir: Path, **parameters: str) -> Path:
+    """papermill's copy of `notebook` with `parameters` injected, in a folder that mirrors the
     notebook's own (its other files linked in), so relative paths in cells still resolve."""
-    folder = workdir / run.notebook.parent
+    folder = workdir / notebook.parent
     folder.mkdir(parents=True, exist_ok=True)
-    for sibling in (ROOT / run.notebook.parent).iterdir():
+    for sibling in (ROOT / notebook.parent).iterdir():
         if sibling.suffix != ".ipynb" and not (folder / sibling.name).exists():
             (folder / sibling.name).symlink_to(sibling)
-    copy = folder / run.notebook.name
-    papermill.execute_notebook(str(ROOT / run.notebook), str(copy), prepare_only=True,
-                               parameters={"NAMESPACE": run.namespace}, progress_bar=False,
-                               log_output=False)
+    copy = folder / notebook.name
+    papermill.execute_notebook(str(ROOT / notebook), str(copy), prepare_only=True,
+                               parameters=parameters, progress_bar=False, log_output=False)
     return copy
 
 
