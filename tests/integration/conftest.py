@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,7 +40,7 @@ def fresh_namespace(api: client.ApiClient, label: str) -> Iterator[str]:
     """A new namespace named after `label` (made unique), deleted afterwards without waiting.
     Through the client, not kubectl: about 200 tests use one, and a kubectl process costs
     0.1 CPU-s."""
-    slug = label[:30].lower().replace("_", "-").replace(" ", "-").strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", label[:30].lower()).strip("-")
     name = f"t-{slug}-{uuid.uuid4().hex[:5]}"
     core = client.CoreV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
