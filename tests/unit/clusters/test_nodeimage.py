@@ -4,7 +4,6 @@ must agree with, and where its images come from (pure logic; tests/kind builds a
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 
