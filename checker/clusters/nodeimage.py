@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -87,6 +88,8 @@ class GoPart:
     """The go command's arguments after `go`."""
     cwd: Path | None = None
     cgo: bool = False
+    prepare: Callable[[Path], None] | None = None
+    """Called with `cwd` before the build: lays out a module the build needs there."""
 
 
 def go_parts(v: Versions) -> tuple[GoPart, ...]:
@@ -123,12 +126,58 @@ def go_parts(v: Versions) -> tuple[GoPart, ...]:
                 f"github.com/rancher/local-path-provisioner@v{n.local_path_provisioner}")),
         GoPart("kind", v.kind, ("kind",),
                ("install", "-v", *flags, *strip, f"sigs.k8s.io/kind@v{v.kind}")),
+        GoPart("traefik", v.traefik, ("traefik",),
+               ("build", "-v", *flags, "-ldflags",
+                f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=v{v.traefik}",
+                "-o", "{out}/traefik", "github.com/traefik/traefik/v3/cmd/traefik"),
+               cache_dir() / "build" / f"traefik-v{v.traefik}", prepare=_traefik_module),
         *(GoPart(f"podinfo-{tag.rsplit(':', 1)[1]}", tag.rsplit(":", 1)[1], ("podinfo",),
                  ("build", "-v", *flags, "-ldflags",
                   f"-s -w -X main.version={tag.rsplit(':', 1)[1]}", "-o", "{out}/podinfo", "."),
                  IMAGES_DIR / "podinfo")
           for tag in STAND_INS["podinfo"]),
     )
+
+
+TRAEFIK_MODULE = GOBUILD_DIR / "traefik"
+LEGO_LEFT_OUT = ("edgedns", "huaweicloud", "oraclecloud", "sakuracloud", "ucloud", "yandexcloud")
+"""lego's DNS providers (for ACME DNS-01 challenges) left out of the Traefik built here: the
+module proxy refuses the SDK versions they are written against (README: Traefik, built here)."""
+
+
+def _traefik_module(folder: Path) -> None:
+    """Lay out the module Traefik is built from (gobuild/traefik/go.mod says why): our files,
+    and copies from the module cache of lego, its refused DNS providers replaced by stand-ins,
+    and of upstream go-http-auth, with the two names Traefik's fork adds."""
+    go_mod = (TRAEFIK_MODULE / "go.mod").read_text()
+
+    def copy(module: str, into: str) -> Path:
+        pinned = re.search(rf"^\s*{re.escape(module)} (v\S+)", go_mod, re.MULTILINE)
+        if not pinned:
+            raise BinariesUnavailable(f"{TRAEFIK_MODULE / 'go.mod'} requires no version of "
+                                      f"{module}")
+        target = folder / into
+        shutil.copytree(_go_module_dir(f"{module}@{pinned.group(1)}"), target)
+        for path in [target, *target.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)   # the module cache's copies are read-only
+        return target
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(TRAEFIK_MODULE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    lego = copy("github.com/go-acme/lego/v5", "lego")
+    template = (TRAEFIK_MODULE / "lego_left_out.go.tmpl").read_text()
+    for name in LEGO_LEFT_OUT:
+        provider = lego / "providers" / "dns" / name
+        if not provider.is_dir():
+            raise BinariesUnavailable(f"lego has no DNS provider {name} to leave out")
+        shutil.rmtree(provider)
+        provider.mkdir()
+        (provider / f"{name}.go").write_text(template.replace("PACKAGE", name))
+    auth = copy("github.com/abbot/go-http-auth", "go-http-auth")
+    shutil.copy2(TRAEFIK_MODULE / "go_http_auth_additions.go.tmpl", auth / "rwk_additions.go")
+    if not (auth / "go.mod").exists():   # v0.4.0 predates modules; a directory needs one
+        (auth / "go.mod").write_text("module github.com/abbot/go-http-auth\n\ngo 1.13\n")
 
 
 def binary(part: GoPart, name: str) -> Path:
@@ -238,6 +287,8 @@ def _build_go(part: GoPart, say: Progress) -> None:
         env = {**os.environ, "CGO_ENABLED": "1" if part.cgo else "0", "GOBIN": str(out),
                "GOFLAGS": "-mod=readonly" if part.cwd == GOBUILD_DIR / "kubernetes" else "-mod=mod"}
         say(f"building {part.name} v{part.version} from Go modules ({', '.join(part.binaries)})")
+        if part.prepare and part.cwd:
+            part.prepare(part.cwd)
         args = [a.replace("{out}", str(out)) for a in part.args]
         _run_go(["go", *args], part.cwd, env, say, part.name)
         for name in part.binaries:
@@ -425,6 +476,9 @@ def _system_images(v: Versions, images: dict[str, str], sandbox: dict[str, Path]
     metrics = metrics_server_image(v)
     one_layer({"/metrics-server": sandbox["metrics-server"]}, metrics, recipe,
               entrypoint=["/metrics-server"], user="65534")
+    traefik = f"traefik:v{v.traefik}"
+    one_layer({"/usr/local/bin/traefik": binary(parts["traefik"], "traefik")}, traefik, recipe,
+              entrypoint=["/usr/local/bin/traefik"], user="65532")
     local_path = f"rancher/local-path-provisioner:v{v.node_image.local_path_provisioner}"
     one_layer({"/usr/bin/local-path-provisioner":
                binary(parts["local-path-provisioner"], "local-path-provisioner")},
@@ -434,7 +488,7 @@ def _system_images(v: Versions, images: dict[str, str], sandbox: dict[str, Path]
         shutil.copytree(IMAGES_DIR / "kube-proxy", context, dirs_exist_ok=True)
         shutil.copy2(binary(parts["kubernetes-node"], "kube-proxy"), context / "kube-proxy")
         _docker_build(context, images["kube-proxy"], recipe, say, BASE=base_tag)
-    return [*images.values(), metrics, local_path, STAND_INS["busybox"][0]]
+    return [*images.values(), metrics, traefik, local_path, STAND_INS["busybox"][0]]
 
 
 def _stand_ins(parts: dict[str, GoPart], base_tag: str, recipe: str, say: Progress) -> None:

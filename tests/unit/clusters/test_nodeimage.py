@@ -36,6 +36,68 @@ def test_every_go_part_is_built_at_a_pinned_version():
     assert {"podinfo-6.7.0", "podinfo-6.7.1"} <= set(parts)
 
 
+def test_traefik_is_built_at_its_pin_from_a_module_laid_out_first():
+    part = {p.name: p for p in nodeimage.go_parts(V)}["traefik"]
+    assert part.version == V.traefik and not part.cgo
+    assert part.prepare is nodeimage._traefik_module
+    assert part.cwd.name == f"traefik-v{V.traefik}"
+    assert f"pkg/version.Version=v{V.traefik}" in " ".join(part.args)
+
+
+def fake_module(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+        (root / name).chmod(0o444)          # as the module cache keeps them
+    return root
+
+
+def test_the_traefik_module_leaves_out_the_refused_providers_and_adds_the_forks_names(
+        tmp_path, monkeypatch):
+    lego = fake_module(tmp_path / "cache" / "lego", {
+        "go.mod": "module github.com/go-acme/lego/v5\n",
+        "providers/dns/zz_gen_dns_providers.go": "package dns\n",
+        "providers/dns/route53/route53.go": "package route53\n",
+        **{f"providers/dns/{name}/{name}.go": f"package {name}\nimport _ \"refused/sdk\"\n"
+           for name in nodeimage.LEGO_LEFT_OUT},
+        "providers/dns/ucloud/internal/client.go": "package internal\n"})
+    auth = fake_module(tmp_path / "cache" / "auth", {"basic.go": "package auth\n"})
+    asked = []
+
+    def module_dir(module):
+        asked.append(module)
+        return str(lego if "lego" in module else auth)
+
+    monkeypatch.setattr(nodeimage, "_go_module_dir", module_dir)
+    folder = tmp_path / "build"
+    nodeimage._traefik_module(folder)
+    nodeimage._traefik_module(folder)           # again: starts afresh, no leftovers, no error
+    assert asked[:2] == ["github.com/go-acme/lego/v5@v5.4.1", "github.com/abbot/go-http-auth@v0.4.0"]
+    assert (folder / "go.mod").read_text() == (nodeimage.TRAEFIK_MODULE / "go.mod").read_text()
+    assert (folder / "ext" / "ext.go").is_file()
+    dns = folder / "lego" / "providers" / "dns"
+    assert (dns / "route53" / "route53.go").read_text() == "package route53\n"
+    for name in nodeimage.LEGO_LEFT_OUT:
+        (stub,) = (dns / name).rglob("*")
+        assert stub.name == f"{name}.go"
+        text = stub.read_text()
+        assert f"package {name}\n" in text and "refused/sdk" not in text
+        assert "func NewDNSProvider() (*DNSProvider, error)" in text
+    added = (folder / "go-http-auth" / "rwk_additions.go").read_text()
+    assert "func CheckSecret(password, secret string) bool" in added
+    assert "RequireAuthStale" in added
+    assert (folder / "go-http-auth" / "go.mod").read_text().startswith(
+        "module github.com/abbot/go-http-auth\n")
+
+
+def test_the_traefik_go_mod_points_each_refused_module_at_the_laid_out_directory():
+    text = (nodeimage.TRAEFIK_MODULE / "go.mod").read_text()
+    for module, folder in [("github.com/traefik/traefik/dynamic/ext", "./ext"),
+                           ("github.com/abbot/go-http-auth", "./go-http-auth"),
+                           ("github.com/go-acme/lego/v5", "./lego")]:
+        assert re.search(rf"{re.escape(module)} => {re.escape(folder)}\n", text), module
+
+
 def test_the_recipe_digest_is_stable_and_moves_with_a_pin():
     assert nodeimage.recipe_digest(V) == nodeimage.recipe_digest(V)
     bumped = dataclasses.replace(V, node_image=dataclasses.replace(V.node_image, runc="9.9.9"))
@@ -123,7 +185,7 @@ def test_the_cni_manifest_is_a_daemonset_that_may_read_nodes_and_nothing_more():
 
 @pytest.mark.parametrize("backend, controller, runs, said", [
     ("sandbox", True, False, "skipped on the sandbox: why"),
-    ("kind", False, False, "skipped on kind: no Ingress controller runs"),
+    ("kind", False, False, "skipped on kind: no Ingress controller pod runs"),
     ("kind", True, True, "")])
 def test_ingress_traffic_cells_run_only_where_a_controller_serves(capsys, backend, controller,
                                                                   runs, said):
