@@ -19,7 +19,7 @@ Progress = Callable[[str], None]
 
 SYSTEM_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease",
-    "ingress-nginx", "local-path-storage",
+    "traefik", "local-path-storage",
 })
 COURSE_LABEL = "app.kubernetes.io/part-of=real-world-kubernetes"
 

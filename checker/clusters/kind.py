@@ -1,20 +1,15 @@
 """The kind backend, for learners with Docker: a real cluster with real containers.
 
 One config: a control-plane node labelled ingress-ready with host ports 80 and 443 mapped,
-and two workers. On top: ingress-nginx (kind provider manifest, its controller pinned to the
-mapped node, its rollout and admission webhook waited for) and metrics-server with
---kubelet-insecure-tls (kind's kubelets serve self-signed certificates). kind's own default
-StorageClass is already named `standard`.
-
-Also here, because only ingress-nginx's admission webhook enforces it: the rule by which that
-webhook refuses a second Ingress for a host and path another Ingress already routes
-(`admission_overlap`), and the check the lessons and exercises run before they create one.
+and two workers. On top: Traefik as the Ingress controller (kind_traefik.yaml: its
+ingress-nginx provider serves the course's class `nginx`), on the mapped node, its rollout
+waited for; and metrics-server with --kubelet-insecure-tls (kind's kubelets serve self-signed
+certificates). kind's own default StorageClass is already named `standard`.
 
 Where no container registry answers (these project's machines, CI), kindest/node and the
-add-ons' images cannot be pulled: the node image and every image the cluster runs are built
-here instead (`rwk node-image`, nodeimage.py), the lessons' stand-in images are loaded with
-`kind load`, and no Ingress controller is installed yet (ingress-nginx's image cannot be
-built here; `rwk status` says so). RWK_KIND_IMAGES=upstream|local forces either way.
+add-ons' images cannot be pulled: the node image and every image the cluster runs, Traefik's
+included, are built here instead (`rwk node-image`, nodeimage.py), and the lessons' stand-in
+images are loaded with `kind load`. RWK_KIND_IMAGES=upstream|local forces either way.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -40,8 +34,6 @@ from .base import (ClusterStatus, Component, Kubectl, Progress, course_work, rea
 from .binaries import cached_path
 from .versions import Versions, load
 
-INGRESS_MANIFEST = ("https://raw.githubusercontent.com/kubernetes/ingress-nginx/"
-                    "controller-v{version}/deploy/static/provider/kind/deploy.yaml")
 METRICS_MANIFEST = ("https://github.com/kubernetes-sigs/metrics-server/releases/download/"
                     "v{version}/components.yaml")
 INSECURE_TLS_PATCH = ('[{"op":"add","path":"/spec/template/spec/containers/0/args/-",'
@@ -49,30 +41,11 @@ INSECURE_TLS_PATCH = ('[{"op":"add","path":"/spec/template/spec/containers/0/arg
 KIND_RELEASE = "https://github.com/kubernetes-sigs/kind/releases/tag/v{version}"
 KIND_INSTALL = "https://kind.sigs.k8s.io/docs/user/quick-start/#installing-from-release-binaries"
 
-INGRESS_NAMESPACE = "ingress-nginx"
-CONTROLLER = "ingress-nginx-controller"
-CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller"
-WEBHOOK_CONFIGURATION = "ingress-nginx-admission"
-WEBHOOK_NAME = "validate.nginx.ingress.kubernetes.io"
+INGRESS_NAMESPACE = "traefik"
+CONTROLLER = "traefik"
+CONTROLLER_SELECTOR = "app.kubernetes.io/name=traefik"
 MAPPED_NODE_LABEL = ("ingress-ready", "true")
-CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
-
-# Since controller-v1.13.0 ("Deploy: Use LoadBalancer for KIND", kubernetes/ingress-nginx
-# #12232) the kind manifest neither selects the ingress-ready node nor tolerates the
-# control-plane taint, which kind keeps whenever a cluster has workers. Its controller then
-# always lands on a worker, whose ports 80/443 nothing maps to the host. The course's config
-# maps them on the control-plane node, so the controller is pinned there, and the hostPorts
-# it must listen on are stated too, in case a later manifest drops them. A strategic merge
-# patch: nodeSelector merges into the manifest's kubernetes.io/os; tolerations (no merge
-# key) is replaced; containers merge by name and ports by containerPort.
-CONTROLLER_PATCH = {"spec": {"template": {"spec": {
-    "nodeSelector": {MAPPED_NODE_LABEL[0]: MAPPED_NODE_LABEL[1]},
-    "tolerations": [{"key": CONTROL_PLANE_TAINT, "operator": "Exists", "effect": "NoSchedule"}],
-    "containers": [{"name": "controller", "ports": [
-        {"containerPort": 80, "hostPort": 80, "protocol": "TCP"},
-        {"containerPort": 443, "hostPort": 443, "protocol": "TCP"},
-    ]}],
-}}}}
+TRAEFIK_MANIFEST = Path(__file__).with_name("kind_traefik.yaml")
 
 # How long `rwk up` may take on kind, in all, and each step at most. The first run pulls the
 # node image (about 1 GB) and the add-ons' images; later runs take seconds. Lesson 00 quotes
@@ -81,7 +54,6 @@ UP_BUDGET = 900.0
 CREATE_TIMEOUT = 600.0
 APPLY_TIMEOUT = 120.0
 ROLLOUT_TIMEOUT = 300.0
-WEBHOOK_TIMEOUT = 120.0
 START_TIMEOUT = 120.0
 
 
@@ -141,7 +113,7 @@ def kind_config(name: str) -> dict:
         "nodes": [
             {
                 "role": "control-plane",
-                # The controller is pinned to this label (CONTROLLER_PATCH): host ports 80
+                # The controller is pinned to this label (kind_traefik.yaml): host ports 80
                 # and 443 reach this node only.
                 "labels": {MAPPED_NODE_LABEL[0]: MAPPED_NODE_LABEL[1]},
                 "extraPortMappings": [
@@ -223,213 +195,39 @@ def controller_placement(pods: dict, mapped_nodes: Iterable[str]) -> Component:
     parts, healthy = [], True
     for pod in items:
         node = (pod.get("spec") or {}).get("nodeName") or ""
+        image = next(iter((pod.get("spec") or {}).get("containers") or []), {}).get("image", "")
+        what = f"{CONTROLLER} ({image})" if image else pod["metadata"]["name"]
         ready = any(c.get("type") == "Ready" and c.get("status") == "True"
                     for c in (pod.get("status") or {}).get("conditions") or [])
         if not node:
-            parts.append(f"{pod['metadata']['name']} not scheduled yet")
+            parts.append(f"{what} not scheduled yet")
             healthy = False
         elif node in mapped:
-            parts.append(f"on {node}, the node with host ports 80/443"
+            parts.append(f"{what} on {node}, the node with host ports 80/443"
                          + ("" if ready else ", not ready yet"))
             healthy = healthy and ready
         else:
-            parts.append(f"on {node}, NOT the node with host ports 80/443 "
+            parts.append(f"{what} on {node}, NOT the node with host ports 80/443 "
                          f"({', '.join(mapped) or 'none labelled ingress-ready=true'}): "
                          "requests to 127.0.0.1 are refused; run `rwk up` again")
             healthy = False
     return Component("ingress controller", healthy, "; ".join(parts))
 
 
-# --- ingress-nginx's admission rule for overlapping Ingresses ---------------------------------
+# --- the Ingress controller -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Overlap:
-    """A host and path of a new Ingress that an existing Ingress already routes."""
-
-    host: str
-    path: str
-    namespace: str
-    """Namespace of the Ingress that holds the host and path."""
-    name: str
-
-    @property
-    def holder(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    def refusal(self) -> str:
-        """The words ingress-nginx's webhook refuses with."""
-        return (f'host "{self.host}" and path "{self.path}" is already defined in ingress '
-                f"{self.holder}")
+def traefik_image(v: Versions, source: str) -> str:
+    """The official image by digest where a registry answers; else the tag the image built
+    here carries (the node image holds it: preloaded images go by tag, not digest)."""
+    return v.traefik_image if source == "upstream" else f"traefik:v{v.traefik}"
 
 
-def _served_by_nginx(ingress: dict, ingress_class: str = "nginx") -> bool:
-    """Whether the kind manifest's controller (class nginx, watching Ingresses without a
-    class too) takes this Ingress; it neither checks nor counts the others."""
-    spec_class = (ingress.get("spec") or {}).get("ingressClassName")
-    annotated = ((ingress.get("metadata") or {}).get("annotations") or {}).get(
-        "kubernetes.io/ingress.class")
-    if spec_class or annotated:
-        return (spec_class or annotated) == ingress_class
-    return True
-
-
-def _is_canary(ingress: dict) -> bool | None:
-    """The canary annotation: True/False when set, None when absent."""
-    value = ((ingress.get("metadata") or {}).get("annotations") or {}).get(
-        "nginx.ingress.kubernetes.io/canary")
-    return None if value is None else value.strip().lower() == "true"
-
-
-def _locations(ingress: dict) -> list[tuple[str, str, str]]:
-    """(host, path, pathType) for each service path, as the controller names its locations."""
-    found = []
-    for rule in (ingress.get("spec") or {}).get("rules") or []:
-        if not rule.get("http"):
-            continue
-        host = rule.get("host") or "_"
-        for entry in rule["http"].get("paths") or []:
-            if not (entry.get("backend") or {}).get("service"):
-                continue
-            found.append((host, entry.get("path") or "/", entry.get("pathType") or "Prefix"))
-    return found
-
-
-def _key(ingress: dict) -> tuple[str, str]:
-    meta = ingress.get("metadata") or {}
-    return meta.get("namespace", ""), meta.get("name", "")
-
-
-def holders(candidate: dict, existing: Iterable[dict]) -> list[Overlap]:
-    """Every (host, path) of `candidate` that another Ingress of the controller also routes."""
-    others = [i for i in existing if _served_by_nginx(i) and _key(i) != _key(candidate)
-              and not (i.get("metadata") or {}).get("deletionTimestamp")]
-    wanted = {(h, p) for h, p, _ in _locations(candidate)}
-    found = []
-    for other in sorted(others, key=lambda i: (i["metadata"].get("creationTimestamp") or "",
-                                               _key(i))):
-        for host, path, _ in _locations(other):
-            overlap = Overlap(host, path, *_key(other))
-            if (host, path) in wanted and overlap not in found:
-                found.append(overlap)
-    return found
-
-
-def admission_overlap(candidate: dict, existing: Iterable[dict]) -> Overlap | None:
-    """What ingress-nginx's admission webhook says about creating or updating `candidate`
-    while `existing` Ingresses are in the cluster: the Overlap it refuses, or None.
-
-    The rule as upstream's checkOverlap applies it (internal/ingress/controller/controller.go):
-    the webhook ignores Ingresses of other classes; the controller builds one location per
-    host, path and pathType, owned by the oldest Ingress that defines it, the candidate
-    counting as the newest; then, for the candidate's paths in order, the first path whose
-    holders include the candidate itself ends the check with no refusal, and the first path
-    held by another Ingress is refused unless exactly one of the two is a canary. Namespaces
-    play no part: a host is one server for the whole controller.
-    """
-    if not _served_by_nginx(candidate):
-        return None
-    mine = _key(candidate)
-    others = sorted((i for i in existing if _served_by_nginx(i) and _key(i) != mine
-                     and not (i.get("metadata") or {}).get("deletionTimestamp")),
-                    key=lambda i: (i["metadata"].get("creationTimestamp") or "", _key(i)))
-    owner: dict[tuple[str, str, str], dict] = {}
-    for ingress in [*others, candidate]:
-        for location in _locations(ingress):
-            owner.setdefault(location, ingress)
-    canary = _is_canary(candidate)
-    for host, path, _ in _locations(candidate):
-        holding = [owner[loc] for loc in owner if loc[:2] == (host, path)]
-        if any(_key(h) == mine for h in holding):
-            return None
-        for holder in holding:
-            theirs = _is_canary(holder)
-            if (canary and theirs) or (canary is None and theirs is None):
-                return Overlap(host, path, *_key(holder))
-        return None
-    return None
-
-
-def ingress_for(namespace: str, name: str, routes: Iterable[tuple[str, str]]) -> dict:
-    """A minimal Ingress of class nginx routing each (host, path) to a Service: what the
-    admission rule reads of the Ingress a lesson is about to apply."""
-    rules = [{"host": host, "http": {"paths": [{
-        "path": path, "pathType": "Prefix",
-        "backend": {"service": {"name": "any", "port": {"number": 80}}}}]}}
-        for host, path in routes]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": {"namespace": namespace, "name": name},
-            "spec": {"ingressClassName": "nginx", "rules": rules}}
-
-
-def webhook_active(configurations: dict) -> bool:
-    """Whether ingress-nginx's validating webhook checks Ingresses in this cluster."""
-    for configuration in configurations.get("items", []):
-        for webhook in configuration.get("webhooks") or []:
-            if webhook.get("name") == WEBHOOK_NAME:
-                return True
-    return False
-
-
-class IngressPathTaken(RuntimeError):
-    """The Ingress a notebook is about to apply would be refused: another one holds its hosts."""
-
-
-def stop_message(candidate: dict, taken: list[Overlap], refusal: Overlap) -> str:
-    """What a notebook says when it stops: the webhook's words, and what to delete."""
-    namespace, name = _key(candidate)
-    listed = "\n".join(f"  {o.host}{o.path}  is routed by Ingress {o.holder}" for o in taken)
-    deletes = "\n".join(sorted({f"  kubectl delete ingress {o.name} -n {o.namespace}"
-                                for o in taken}))
-    return (f"Ingress {namespace}/{name} cannot be created here: this cluster's ingress-nginx "
-            f"admission webhook would refuse it with\n  {refusal.refusal()}\n"
-            f"One host and path belongs to one Ingress in the whole cluster, whatever the "
-            f"namespace:\n{listed}\n"
-            f"To go on, delete what holds them (the exercise notebooks re-create theirs when "
-            f"you run them again):\n{deletes}\nor run this notebook on the sandbox.")
-
-
-def check_ingress_paths(namespace: str, name: str, routes: Iterable[tuple[str, str]], *,
-                        kubectl: str | None = None, say: Progress = print) -> None:
-    """Before a notebook applies Ingress `name`: stop, naming the Ingress to delete, if
-    ingress-nginx's webhook here would refuse it; else say what the rule found.
-
-    Reads every namespace's Ingresses; where the credentials may not, says so and returns,
-    since the apply itself will then show any refusal.
-    """
-    from .base import kubectl_binary
-
-    candidate = ingress_for(namespace, name, routes)
-
-    def read(*args: str) -> dict | None:
-        done = subprocess.run([kubectl or kubectl_binary(), *args, "-o", "json"],
-                              capture_output=True, text=True, timeout=30)
-        return json.loads(done.stdout) if done.returncode == 0 else None
-
-    ingresses = read("get", "ingresses", "--all-namespaces")
-    if ingresses is None:
-        say("could not list the Ingresses of other namespaces (no right to); if the apply below "
-            "is refused with 'is already defined in ingress', that Ingress holds the host")
-        return
-    configurations = read("get", "validatingwebhookconfigurations")
-    refusal = admission_overlap(candidate, ingresses.get("items", []))
-    taken = holders(candidate, ingresses.get("items", []))
-    if refusal is None:
-        say(f"no other Ingress routes {', '.join(h + p for h, p in _routes(candidate))}")
-        return
-    if configurations is None:
-        say(f"{refusal.holder} already routes {refusal.host}{refusal.path}; if this cluster "
-            f"runs ingress-nginx's admission webhook (no right here to see), it refuses the "
-            f"apply below with: {refusal.refusal()}")
-        return
-    if webhook_active(configurations):
-        raise IngressPathTaken(stop_message(candidate, taken, refusal))
-    say(f"{refusal.holder} already routes {refusal.host}{refusal.path}. No ingress-nginx "
-        "webhook checks Ingresses on this cluster, so the apply goes through; on kind the "
-        f"webhook would refuse it: {refusal.refusal()}")
-
-
-def _routes(ingress: dict) -> list[tuple[str, str]]:
-    return [(h, p) for h, p, _ in _locations(ingress)]
+def traefik_manifest(image: str) -> str:
+    """kind_traefik.yaml with its image set."""
+    text = TRAEFIK_MANIFEST.read_text()
+    if "image: TRAEFIK_IMAGE" not in text:
+        raise StartFailed(f"{TRAEFIK_MANIFEST} has no `image: TRAEFIK_IMAGE` line to set")
+    return text.replace("image: TRAEFIK_IMAGE", f"image: {image}")
 
 
 # --- the backend -----------------------------------------------------------------------------
@@ -541,18 +339,12 @@ class Kind:
             self._create(node_image, say, deadline)
             if source == "local":
                 self._load_stand_ins(say, deadline)
-        if source == "local":
-            self._install_metrics_server(v, source, say, deadline)
-            kubectl = self.kubectl()
-            kubectl.apply(ingress_class(), "the nginx IngressClass")
-            say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on a node image "
-                f"built here, metrics-server ready, no Ingress controller (none can be had "
-                f"without a registry yet), context {self.context}")
-            return
-        self._install_addons(v, say, deadline)
-        say(f"kind cluster {self.name!r} is up: Kubernetes {v.kind_node_image.split(':')[1].split('@')[0]}, "
-            f"ingress-nginx {v.ingress_nginx} (retired upstream, see the README) on the node "
-            f"with host ports 80/443, metrics-server ready, context {self.context}")
+        self._install_addons(v, source, say, deadline)
+        built = "a node image built here" if source == "local" else (
+            "kindest/node " + v.kind_node_image.split(":")[1].split("@")[0])
+        say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on {built}, "
+            f"Traefik {v.traefik} serving Ingresses of class nginx on ports 80 and 443 of "
+            f"this machine, metrics-server ready, context {self.context}")
 
     def _kind_version(self, v: Versions) -> tuple[str, str]:
         result = self.runner([self.kind, "version"], timeout=30)
@@ -602,60 +394,34 @@ class Kind:
                                 "--type=json", "-p", INSECURE_TLS_PATCH,
                                 timeout=deadline.left(APPLY_TIMEOUT, "patch metrics-server")),
                         "patch metrics-server")
-        if source == "local":
-            step = "wait for metrics-server"
-            timeout = deadline.left(ROLLOUT_TIMEOUT, step)
-            self._check(kubectl("rollout", "status", "deployment/metrics-server", "-n",
-                                "kube-system", f"--timeout={timeout:.0f}s", timeout=timeout + 20),
-                        step)
-            # Rolled out is not yet serving: the API server marks the metrics API Available
-            # once it reaches the new pod (after a restart, some seconds later).
-            step = "wait for the metrics API"
-            timeout = deadline.left(ROLLOUT_TIMEOUT, step)
-            self._check(kubectl("wait", "--for=condition=Available",
-                                "apiservice/v1beta1.metrics.k8s.io", f"--timeout={timeout:.0f}s",
-                                timeout=timeout + 20), step)
 
-    def _install_addons(self, v: Versions, say: Progress, deadline: _Deadline) -> None:
+    def _install_addons(self, v: Versions, source: str, say: Progress,
+                        deadline: _Deadline) -> None:
+        """The Ingress controller, its class, and metrics-server; then wait for them all."""
         kubectl = self.kubectl()
-        say(f"installing ingress-nginx {v.ingress_nginx}, its controller pinned to the node "
-            f"labelled {'='.join(MAPPED_NODE_LABEL)}")
-        self._check(kubectl("apply", "-f", INGRESS_MANIFEST.format(version=v.ingress_nginx),
-                            timeout=deadline.left(APPLY_TIMEOUT, "apply ingress-nginx")),
-                    "apply ingress-nginx")
-        self._check(kubectl("patch", "deployment", CONTROLLER, "-n", INGRESS_NAMESPACE,
-                            "--type=strategic", "-p", json.dumps(CONTROLLER_PATCH),
-                            timeout=deadline.left(APPLY_TIMEOUT, "pin the ingress controller")),
-                    "pin the ingress controller to the node with host ports 80/443")
-        self._install_metrics_server(v, "upstream", say, deadline)
+        image = traefik_image(v, source)
+        say(f"installing Traefik {v.traefik} ({image}) as the Ingress controller for class "
+            f"nginx, on the node labelled {'='.join(MAPPED_NODE_LABEL)}")
+        kubectl.apply(traefik_manifest(image), "Traefik, the Ingress controller")
+        kubectl.apply(ingress_class(), "the nginx IngressClass")
+        self._install_metrics_server(v, source, say, deadline)
         # Rollouts, not `kubectl wait pod --selector`: that exits at once with "no matching
         # resources found" while no pod exists yet (kubernetes/kubernetes#65868), and it
-        # would accept the old, unpinned pod.
-        say("waiting for the ingress controller and metrics-server to roll out")
+        # would accept an old pod.
+        say("waiting for Traefik and metrics-server to roll out")
         for deployment, namespace in ((CONTROLLER, INGRESS_NAMESPACE),
                                       ("metrics-server", "kube-system")):
             step = f"wait for {deployment}"
             timeout = deadline.left(ROLLOUT_TIMEOUT, step)
             self._check(kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
                                 f"--timeout={timeout:.0f}s", timeout=timeout + 20), step)
-        self._wait_webhook(kubectl, deadline, say)
-
-    def _wait_webhook(self, kubectl: Kubectl, deadline: _Deadline, say: Progress) -> None:
-        """Wait until a Job of the manifest has given the webhook its CA: before that, every
-        Ingress is refused with a certificate error (the webhook fails closed)."""
-        step = "wait for the ingress admission webhook's certificate"
-        end = self.clock() + deadline.left(WEBHOOK_TIMEOUT, step)
-        while True:
-            result = kubectl("get", "validatingwebhookconfiguration", WEBHOOK_CONFIGURATION,
-                             "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}", timeout=20)
-            if result.ok and result.stdout.strip():
-                return
-            if self.clock() >= end:
-                raise StartFailed(f"could not {step}: validatingwebhookconfiguration "
-                                  f"{WEBHOOK_CONFIGURATION} still has no caBundle "
-                                  f"({result.output or 'empty'}); see `kubectl get jobs -n "
-                                  f"{INGRESS_NAMESPACE}`")
-            self.sleep(2)
+        # Rolled out is not yet serving: the API server marks the metrics API Available
+        # once it reaches the new pod (after a restart, some seconds later).
+        step = "wait for the metrics API"
+        timeout = deadline.left(ROLLOUT_TIMEOUT, step)
+        self._check(kubectl("wait", "--for=condition=Available",
+                            "apiservice/v1beta1.metrics.k8s.io", f"--timeout={timeout:.0f}s",
+                            timeout=timeout + 20), step)
 
     # --- stop, and start again --------------------------------------------------------------
 
@@ -727,14 +493,10 @@ class Kind:
         status = read_status(self.backend_name, kubectl)
         if not status.reachable:
             return status
-        controller = (self._controller(kubectl) if not self._built_here() else Component(
-            "ingress controller", True,
-            "none installed: this cluster's images were built here, where no registry answers, "
-            "and no Ingress controller image can be built here yet; Ingresses of class "
-            "nginx are accepted and graded but carry no traffic"))
-        return dataclasses.replace(status, components=(*status.components, controller))
+        return dataclasses.replace(status, components=(*status.components,
+                                                        self._controller(kubectl)))
 
-    def _built_here(self) -> bool:
+    def built_here(self) -> bool:
         """True when the control-plane node runs a node image built by `rwk node-image`."""
         from .nodeimage import NODE_REPOSITORY
         found = self.runner(["docker", "inspect", "--format", "{{.Config.Image}}",

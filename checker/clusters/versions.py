@@ -24,7 +24,10 @@ class Versions:
     kind: str
     kind_node_image: str
     """kind node image, pinned by digest, of the same Kubernetes minor."""
-    ingress_nginx: str
+    traefik: str
+    """Traefik, the kind backend's Ingress controller."""
+    traefik_image: str
+    """Its official image, pinned by digest (pulled where a registry answers)."""
     node_image: NodeImageVersions
     """What a kind node image built here is made of."""
 
@@ -65,6 +68,7 @@ def load(path: Path = VERSIONS_FILE) -> Versions:
         metrics_server=data["metrics_server"]["version"],
         kind=data["kind"]["version"],
         kind_node_image=data["kind"]["node_image"],
-        ingress_nginx=data["ingress_nginx"]["version"],
+        traefik=data["traefik"]["version"],
+        traefik_image=data["traefik"]["image"],
         node_image=NodeImageVersions(**data["node_image"]),
     )

@@ -129,19 +129,168 @@ def ingress_controller_runs(kubectl: str | None = None, timeout: float = 20) -> 
 
 def only_where_ingress_is_served(reason: str, probe: BackendProbe | None = None,
                                  controller: Callable[[], bool] | None = None) -> bool:
-    """True where real requests reach Ingress backends: containers run, and an Ingress
-    controller too. Else print why the cell skips, as `only_on_kind` does.
-
-    A kind cluster whose images were built here, where no registry answers, has no Ingress
-    controller yet (README: the kind backend); its cells say so rather than fail."""
+    """True where real requests reach Ingress backends: containers run, and the Ingress
+    controller (Traefik, on kind) too. Else print why the cell skips, as `only_on_kind` does."""
     if not only_on_kind(reason, probe):
         return False
     if not (controller or ingress_controller_runs)():
-        print(skip_message("no Ingress controller runs in this cluster (where no registry "
-                           "answers, the course's kind cluster has none yet: README, the kind "
-                           "backend), so no request would be answered", "kind"))
+        print(skip_message("no Ingress controller pod runs in this cluster yet (`rwk up "
+                           "--backend kind` installs Traefik; `rwk status` says where it "
+                           "stands), so no request would be answered", "kind"))
         return False
     return True
+
+
+Route = tuple[str, str]
+"""A host and a path, as an Ingress rule routes them."""
+
+
+def routes_of(ingress: dict) -> list[Route]:
+    """(host, path) of every service path of an Ingress."""
+    found = []
+    for rule in (ingress.get("spec") or {}).get("rules") or []:
+        for entry in (rule.get("http") or {}).get("paths") or []:
+            if (entry.get("backend") or {}).get("service"):
+                found.append((rule.get("host") or "*", entry.get("path") or "/"))
+    return found
+
+
+def _class_nginx(ingress: dict) -> bool:
+    spec_class = (ingress.get("spec") or {}).get("ingressClassName")
+    annotated = ((ingress.get("metadata") or {}).get("annotations") or {}).get(
+        "kubernetes.io/ingress.class")
+    return (spec_class or annotated or "nginx") == "nginx"
+
+
+def others_routing(namespace: str, name: str, routes: list[Route],
+                   ingresses: list[dict]) -> list[tuple[str, Route]]:
+    """("namespace/name", route) for each Ingress of class nginx, other than namespace/name,
+    that routes one of `routes`, oldest first."""
+    def created(ingress: dict) -> str:
+        return (ingress.get("metadata") or {}).get("creationTimestamp") or ""
+    found = []
+    for ingress in sorted(ingresses, key=created):
+        meta = ingress.get("metadata") or {}
+        if (meta.get("namespace"), meta.get("name")) == (namespace, name):
+            continue
+        if meta.get("deletionTimestamp") or not _class_nginx(ingress):
+            continue
+        found += [(f"{meta.get('namespace')}/{meta.get('name')}", route)
+                  for route in routes_of(ingress) if route in routes]
+    return found
+
+
+def shared_routes(namespace: str, name: str, routes: list[Route], *,
+                  kubectl: str | None = None, say: Callable[[str], None] = print
+                  ) -> list[tuple[str, Route]]:
+    """Before a notebook applies Ingress `name`: say which other Ingresses, in any namespace,
+    already route its hosts and paths, and what that means; return them.
+
+    Nothing refuses a second Ingress for a host and path (ingress-nginx's admission webhook
+    did; the course's controller now is Traefik, which has none). Both are served, and each
+    request for that host and path goes to one of them: which one is not defined, and may
+    change whenever the controller reloads (lesson 04, "One host and path, one Ingress").
+    """
+    done = subprocess.run([kubectl or kubectl_binary(), "get", "ingresses", "--all-namespaces",
+                           "-o", "json"], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        say("could not list the Ingresses of other namespaces (no right to here), so cannot "
+            "say whether another one routes the same hosts")
+        return []
+    found = others_routing(namespace, name, routes, json.loads(done.stdout).get("items", []))
+    if not found:
+        say(f"no other Ingress routes {', '.join(h + p for h, p in routes)}")
+        return []
+    holders = sorted({holder for holder, _ in found})
+    for holder, (host, path) in found:
+        say(f"Ingress {holder} already routes {host}{path}")
+    say(f"Both are accepted and served, so requests for these hosts may be answered by the pods "
+        f"behind {', '.join(holders)} instead of this namespace's; which one answers is not "
+        f"defined. If that Ingress is yours from another notebook, delete it first: "
+        + "; ".join(f"kubectl delete ingress {h.split('/')[1]} -n {h.split('/')[0]}"
+                    for h in holders))
+    return found
+
+
+class WrongAnswer(AssertionError):
+    """A request through the Ingress was answered otherwise than its rules say it should be."""
+
+
+def _curl(args: list[str], timeout: float = 15) -> tuple[int, str, str]:
+    """(status, body, redirect URL) of one curl request; status 0 when none came back."""
+    done = subprocess.run(["curl", "--silent", "--show-error", "--max-time", str(timeout),
+                           "--output", "-", "--write-out", "\n%{http_code} %{redirect_url}",
+                           *args], capture_output=True, text=True, timeout=timeout + 5)
+    body, _, last = done.stdout.rpartition("\n")
+    code, _, location = last.partition(" ")
+    return (int(code) if code.isdigit() else 0), body, location.strip()
+
+
+def _served_by(body: str) -> str:
+    try:
+        return str(json.loads(body).get("hostname", "-"))
+    except (ValueError, AttributeError):
+        return "-"
+
+
+def requests_through_ingress(namespace: str, apps: dict[str, str], *, secret: str = "tls-cert",
+                             wait: float = 90, kubectl: str | None = None,
+                             say: Callable[[str], None] = print) -> None:
+    """Send, with curl, the requests that show an Ingress working on kind (whose ports 80 and
+    443 are this machine's), printing each command and its answer; raise WrongAnswer at the
+    first answer that differs from what the rules say:
+
+    - each host of `apps` (host -> the app whose pods should answer) over HTTPS: 200 from one
+      of that app's pods, over a certificate curl checks against the one in Secret `secret`
+      (the only one it trusts: the certificate, never the key, is read);
+    - plain HTTP for the first host: a redirect to HTTPS;
+    - a host no rule names: 404.
+    """
+    import base64
+    import tempfile
+    import time
+    from pathlib import Path
+
+    done = subprocess.run([kubectl or kubectl_binary(), "get", "secret", secret, "-n", namespace,
+                           "-o", "jsonpath={.data.tls\\.crt}"], capture_output=True, text=True,
+                          timeout=30)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise WrongAnswer(f"no certificate to trust: Secret {secret} in namespace {namespace} "
+                          f"has no tls.crt ({done.stderr.strip() or 'empty'})")
+    with tempfile.TemporaryDirectory(prefix="rwk-ingress-") as folder:
+        cacert = Path(folder) / "tls.crt"
+        cacert.write_bytes(base64.b64decode(done.stdout))
+        hosts = list(apps)
+
+        def https(host: str) -> list[str]:
+            return ["--resolve", f"{host}:443:127.0.0.1", "--cacert", str(cacert),
+                    f"https://{host}/"]
+
+        # The controller takes a few seconds to load new rules and endpoints.
+        end = time.monotonic() + wait
+        while _curl(https(hosts[0]))[0] != 200 and time.monotonic() < end:
+            time.sleep(2)
+        for host, app in apps.items():
+            say(f"$ curl --resolve {host}:443:127.0.0.1 --cacert tls.crt https://{host}/")
+            status, body, _ = _curl(https(host))
+            served_by = _served_by(body)
+            say(f"  {status} from {served_by}")
+            if status != 200 or not served_by.startswith(f"{app}-"):
+                raise WrongAnswer(f"https://{host}/ should be answered 200 by a pod of {app}, "
+                                  f"got {status} from {served_by}")
+        say(f"$ curl --resolve {hosts[0]}:80:127.0.0.1 http://{hosts[0]}/")
+        status, _, location = _curl(["--resolve", f"{hosts[0]}:80:127.0.0.1",
+                                     f"http://{hosts[0]}/"])
+        say(f"  {status} to {location or 'nowhere'}")
+        if status not in (301, 302, 307, 308) or not location.startswith(f"https://{hosts[0]}"):
+            raise WrongAnswer(f"http://{hosts[0]}/ should be redirected to https://{hosts[0]}/, "
+                              f"got {status} {location}")
+        say("$ curl --resolve nothing.example.com:80:127.0.0.1 http://nothing.example.com/")
+        status, _, _ = _curl(["--resolve", "nothing.example.com:80:127.0.0.1",
+                              "http://nothing.example.com/"])
+        say(f"  {status} (no rule names this host)")
+        if status != 404:
+            raise WrongAnswer(f"a host no rule names should get 404, got {status}")
 
 
 class CommandFailed(RuntimeError):

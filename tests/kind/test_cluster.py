@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 def test_three_nodes_ready_with_the_pinned_kubelet_and_containerd(kind_cluster, kubectl):
     nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
     v = load()
-    built_here = kind_cluster._built_here()
+    built_here = kind_cluster.built_here()
     assert len(nodes) == 3
     for node in nodes:
         info = node["status"]["nodeInfo"]
@@ -53,7 +53,7 @@ def test_rwk_status_reports_every_component_healthy(kind_cluster):
 
 
 def test_the_lessons_images_are_on_every_node_where_they_were_built_here(kind_cluster, kubectl):
-    if not kind_cluster._built_here():
+    if not kind_cluster.built_here():
         pytest.skip("this cluster pulled its images from a registry")
     for node in kind_cluster.nodes():
         done = kind_cluster.runner(["docker", "exec", node, "crictl", "images", "-o", "json"],

@@ -54,7 +54,7 @@ def ingress_class(state: ClusterState) -> str | None:
     if CLASS not in classes:
         raise Failure(f"Ingress {NAME} asks for class {CLASS!r}, but the cluster has no such "
                       f"IngressClass (it has: {listing(classes)}), so no controller serves "
-                      "it; install ingress-nginx (on kind: `rwk up --backend kind`)")
+                      "it; `rwk up` creates it (on kind, with Traefik serving it)")
     if not named:
         return (f"the class comes from the deprecated annotation {LEGACY_CLASS}; "
                 f"spec.ingressClassName: {CLASS} is the current way")

@@ -321,7 +321,7 @@ def test_kubectl_runs_in_its_env_or_else_this_process_s():
 
 def test_reset_on_an_owned_cluster_deletes_every_non_system_namespace():
     runner = Recorder({("get", "namespaces"): (0, _namespaces(
-        "default", "kube-system", "kube-public", "kube-node-lease", "ingress-nginx",
+        "default", "kube-system", "kube-public", "kube-node-lease", "traefik",
         "local-path-storage", "lesson-rollouts", "my-app"), "")})
     said: list[str] = []
     removed = reset_namespaces(Kubectl("kind-rwk", binary="kubectl", runner=runner),

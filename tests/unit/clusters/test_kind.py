@@ -2,9 +2,9 @@
 
 kind cannot run on this project's machines, so these tests drive `Kind` with a recording
 fake runner that answers `docker info`, `kind version`, `kind get clusters`, `kind create
-cluster` and kubectl, and assert on the config file and the commands. What the controller
-patch does to the upstream Deployment, and ingress-nginx's overlap rule, are tested in
-test_kind_ingress.py.
+cluster` and kubectl, and assert on the config file and the commands. Where Traefik's pod
+can be scheduled, and what the notebooks check before they create an Ingress, are tested in
+test_kind_ingress.py; the real cluster in tests/kind.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import pytest
 import yaml
 
 from checker.clusters import _proc, kind as kind_module
-from checker.clusters.kind import (CONTROLLER_PATCH, UP_BUDGET, Kind, kind_config,
-                                   kind_version_verdict)
+from checker.clusters.kind import UP_BUDGET, Kind, kind_config, kind_version_verdict
 from checker.clusters.versions import load
 from checker.errors import DockerUnavailable, PortInUse, StartFailed
 
@@ -34,7 +33,6 @@ class FakeRunner:
                  create_code: int = 0, create_stderr: str = "",
                  metrics_args: str = METRICS_ARGS_WITHOUT, failing_kubectl: str = "",
                  kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
-                 ca_bundles: tuple[str, ...] = ("LS0tLS1CRUdJTg==",),
                  controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane",
                  readyz: tuple[bool, ...] = (True,), docker_code: int = 0,
                  node_image: str = V.kind_node_image):
@@ -42,7 +40,6 @@ class FakeRunner:
         self.node_image = node_image
         self.docker_code = docker_code
         self.kind_version = kind_version
-        self.ca_bundles = list(ca_bundles)
         self.controller_pods = controller_pods or {"items": []}
         self.mapped_nodes = mapped_nodes
         self.docker_ok = docker_ok
@@ -53,10 +50,14 @@ class FakeRunner:
         self.failing_kubectl = failing_kubectl
         self.calls: list[tuple[str, ...]] = []
         self.config_text: str | None = None
+        self.applied: list[str] = []
+        """The manifests applied from standard input, in order."""
 
     def __call__(self, args, env=None, input=None, timeout=None) -> _proc.Result:
         args = tuple(args)
         self.calls.append(args)
+        if input is not None and "apply" in args:
+            self.applied.append(input)
         if args[:2] == ("docker", "info"):
             return _proc.Result(args, 0 if self.docker_ok else 1,
                                 "29.1.0\n" if self.docker_ok else "",
@@ -70,6 +71,8 @@ class FakeRunner:
             # The temp dir holding the config is gone once the backend returns: read it now.
             self.config_text = Path(args[args.index("--config") + 1]).read_text()
             return _proc.Result(args, self.create_code, "", self.create_stderr)
+        if args[:3] == ("kind", "load", "docker-image"):
+            return _proc.Result(args, 0, "", "")
         if args[:3] == ("kind", "get", "nodes"):
             return _proc.Result(args, 0, "rwk-worker\nrwk-control-plane\nrwk-worker2\n", "")
         if args[:2] == ("docker", "inspect"):
@@ -85,10 +88,6 @@ class FakeRunner:
                 return _proc.Result(args, 1, "", "error: timed out waiting for the condition")
             if rest[:3] == ("get", "deployment", "metrics-server"):
                 return _proc.Result(args, 0, self.metrics_args, "")
-            if rest[:2] == ("get", "validatingwebhookconfiguration"):
-                # The webhook's caBundle, one answer per poll; the last one repeats.
-                bundle = self.ca_bundles.pop(0) if len(self.ca_bundles) > 1 else self.ca_bundles[0]
-                return _proc.Result(args, 0, bundle, "")
             if rest[:2] == ("get", "--raw"):
                 # /readyz, one answer per call; the last one repeats.
                 up = self.readyz.pop(0) if len(self.readyz) > 1 else self.readyz[0]
@@ -117,7 +116,7 @@ class FakeRunner:
                         ("ServiceAccount", "lesson-pods", "default"),
                         ("Deployment", "kube-system", "coredns"))]}), "")
             if rest[:2] == ("get", "namespaces"):
-                names = ["default", "kube-system", "ingress-nginx", "local-path-storage",
+                names = ["default", "kube-system", "traefik", "local-path-storage",
                          "lesson-pods"]
                 return _proc.Result(args, 0, json.dumps(
                     {"items": [{"metadata": {"name": n}} for n in names]}), "")
@@ -224,16 +223,33 @@ def test_kubeconfig_is_passed_to_kind_and_kubectl(tmp_path):
 
 # --- the add-ons ----------------------------------------------------------------------------
 
-def test_ingress_nginx_manifest_is_the_pinned_kind_provider():
+def _traefik_deployment(runner: FakeRunner) -> dict:
+    docs = [d for text in runner.applied for d in yaml.safe_load_all(text) if d]
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "traefik"]
+    return deployment
+
+
+def test_traefik_is_applied_with_the_pinned_image_by_digest_where_a_registry_answers():
+    runner = FakeRunner()
+    _up(runner, images="upstream")
+    (container,) = _traefik_deployment(runner)["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == V.traefik_image
+    assert "@sha256:" in container["image"] and f":v{V.traefik}@" in container["image"]
+
+
+def test_traefik_is_applied_with_the_tag_built_here_where_none_does():
+    runner = FakeRunner()
+    _up(runner, images="local")
+    (container,) = _traefik_deployment(runner)["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"traefik:v{V.traefik}"
+
+
+def test_the_nginx_ingress_class_is_applied_with_traefik():
     runner = FakeRunner()
     _up(runner)
-    applied = [c[c.index("-f") + 1] for c in runner.kubectl_calls() if c[0] == "apply"]
-    ingress = [u for u in applied if "ingress-nginx" in u]
-    assert len(ingress) == 1, applied
-    url = ingress[0]
-    assert url.startswith("https://")
-    assert f"controller-v{V.ingress_nginx}/" in url
-    assert "/deploy/static/provider/kind/" in url
+    classes = [d for text in runner.applied for d in yaml.safe_load_all(text)
+               if d and d["kind"] == "IngressClass"]
+    assert [c["metadata"]["name"] for c in classes] == ["nginx"]
 
 
 def test_metrics_server_manifest_is_the_pinned_release():
@@ -276,73 +292,23 @@ def test_metrics_server_is_not_patched_when_insecure_tls_is_already_there():
     assert [c for c in runner.kubectl_calls() if c[:3] == ("patch", "deployment", "metrics-server")] == []
 
 
-def test_the_controller_is_pinned_to_the_mapped_node_by_a_strategic_patch():
-    runner = FakeRunner()
-    _up(runner)
-    calls = runner.kubectl_calls()
-    patches = [c for c in calls if c[:3] == ("patch", "deployment", "ingress-nginx-controller")]
-    assert len(patches) == 1, calls
-    patch = patches[0]
-    assert patch[patch.index("-n") + 1] == "ingress-nginx"
-    assert "--type=strategic" in patch
-    body = json.loads(patch[patch.index("-p") + 1])
-    assert body == CONTROLLER_PATCH
-    pod = body["spec"]["template"]["spec"]
-    # The label the config gives the control-plane node, the one with host ports 80/443.
-    control_plane = kind_config("rwk")["nodes"][0]
-    assert pod["nodeSelector"] == control_plane["labels"] == {"ingress-ready": "true"}
-    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
-            "effect": "NoSchedule"} in pod["tolerations"]
-    # Patched after the manifest is applied, and before its rollout is waited for.
-    apply_ingress = next(i for i, c in enumerate(calls)
-                         if c[0] == "apply" and "ingress-nginx" in c[c.index("-f") + 1])
-    assert apply_ingress < calls.index(patch) < runner.index_of(
-        "rollout", "status", "deployment/ingress-nginx-controller")
-
-
-def test_waits_for_both_rollouts_never_for_pods_by_selector():
+def test_waits_for_both_rollouts_never_for_pods_by_selector_then_for_the_metrics_api():
     runner = FakeRunner()
     _up(runner)
     calls = runner.kubectl_calls()
     # `kubectl wait pod --selector` exits at once while no pod exists yet (kubernetes#65868).
-    assert [c for c in calls if c[0] == "wait"] == []
+    assert [c for c in calls if c[0] == "wait" and "pod" in " ".join(c)] == []
     rollouts = [c for c in calls if c[:2] == ("rollout", "status")]
-    assert [r[2] for r in rollouts] == ["deployment/ingress-nginx-controller",
-                                        "deployment/metrics-server"]
-    assert [r[r.index("-n") + 1] for r in rollouts] == ["ingress-nginx", "kube-system"]
+    assert [r[2] for r in rollouts] == ["deployment/traefik", "deployment/metrics-server"]
+    assert [r[r.index("-n") + 1] for r in rollouts] == ["traefik", "kube-system"]
     for rollout in rollouts:
         timeout = next(a for a in rollout if a.startswith("--timeout="))
         assert 0 < int(timeout.removeprefix("--timeout=").removesuffix("s")) <= UP_BUDGET
-    # Waits come after both manifests are applied and both patches are made.
+    # Waits come after everything is applied and patched; the metrics API after its rollout.
     last_change = max(i for i, c in enumerate(calls) if c[0] in ("apply", "patch"))
     assert calls.index(rollouts[0]) > last_change
-
-
-def test_waits_until_the_webhook_has_its_certificate():
-    naps: list[float] = []
-    runner = FakeRunner(ca_bundles=("", "", "LS0tLS1CRUdJTg=="))
-    Kind(runner=runner, sleep=naps.append).up(lambda line: None)
-    polls = [c for c in runner.kubectl_calls() if c[:2] == ("get", "validatingwebhookconfiguration")]
-    assert len(polls) == 3
-    assert polls[0][2] == "ingress-nginx-admission"
-    assert "jsonpath={.webhooks[0].clientConfig.caBundle}" in polls[0]
-    assert naps == [2, 2]
-    # After the controller's rollout: the webhook is served by the controller pod.
-    assert runner.index_of("get", "validatingwebhookconfiguration") > runner.index_of(
-        "rollout", "status", "deployment/ingress-nginx-controller")
-
-
-def test_a_webhook_that_never_gets_its_certificate_stops_up_naming_it():
-    now = [0.0]
-    runner = FakeRunner(ca_bundles=("",))
-
-    def sleep(seconds):
-        now[0] += seconds
-
-    with pytest.raises(StartFailed, match="caBundle") as caught:
-        Kind(runner=runner, clock=lambda: now[0], sleep=sleep).up(lambda line: None)
-    assert "ingress-nginx-admission" in str(caught.value)
-    assert now[0] <= UP_BUDGET
+    (api,) = [c for c in calls if c[0] == "wait"]
+    assert "apiservice/v1beta1.metrics.k8s.io" in api and calls.index(api) > calls.index(rollouts[1])
 
 
 def test_up_stops_when_its_budget_is_spent_naming_the_step():
@@ -420,8 +386,8 @@ def test_kind_version_verdicts(output, verdict):
 # --- status -----------------------------------------------------------------------------------
 
 def _controller_pod(node: str, ready: bool = True) -> dict:
-    return {"metadata": {"name": "ingress-nginx-controller-7d9f-abcde"},
-            "spec": {"nodeName": node},
+    return {"metadata": {"name": "traefik-7d9f-abcde"},
+            "spec": {"nodeName": node, "containers": [{"name": "traefik", "image": V.traefik_image}]},
             "status": {"conditions": [{"type": "Ready", "status": str(ready)}]}}
 
 
@@ -430,8 +396,9 @@ def test_status_says_the_controller_runs_on_the_mapped_node():
     status = Kind(runner=runner).status()
     (controller,) = [c for c in status.components if c.name == "ingress controller"]
     assert controller.healthy
-    assert "on rwk-control-plane, the node with host ports 80/443" in controller.detail
-    assert "ingress controller  (on rwk-control-plane" in status.render()
+    assert (f"traefik ({V.traefik_image}) on rwk-control-plane, the node with host ports 80/443"
+            in controller.detail)
+    assert "ingress controller  (traefik (" in status.render()
     assert status.healthy
 
 
@@ -451,11 +418,12 @@ def test_status_fails_without_a_controller_pod():
     assert not controller.healthy and "no controller pod" in controller.detail
 
 
-def test_up_reports_the_kubernetes_version_of_the_node_image():
+def test_up_reports_the_node_image_and_the_controller():
     said = _up(FakeRunner())
     tag = V.kind_node_image.split(":", 1)[1].split("@")[0]
     assert tag.startswith("v1.")
-    assert f"Kubernetes {tag}," in said[-1]
+    assert f"kindest/node {tag}," in said[-1]
+    assert f"Traefik {V.traefik} serving Ingresses of class nginx" in said[-1]
     assert "context kind-rwk" in said[-1]
 
 

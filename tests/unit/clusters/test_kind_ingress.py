@@ -1,19 +1,15 @@
-"""The kind path's ingress-nginx, without Docker: where the patched controller can be
-scheduled, ingress-nginx's admission rule for overlapping Ingresses, and the check the
-lessons and exercises run before they create an Ingress.
+"""The kind path's Ingress controller, without Docker: where Traefik's pod can be scheduled
+and what it listens on (kind_traefik.yaml against the course's kind config), and the check
+the lessons and exercises run before they create an Ingress (which other Ingresses already
+route the same hosts).
 
-The Deployments and nodes below are written from what upstream says, not copied from it:
-the kind manifest of controller-v1.13.0 and later selects only `kubernetes.io/os: linux`,
-tolerates nothing, and listens on hostPorts 80 and 443 (kubernetes/ingress-nginx #12232,
-hack/manifest-templates/provider/kind/values.yaml); earlier ones also selected
-`ingress-ready: "true"` and tolerated the control-plane taint. kind keeps the
-`node-role.kubernetes.io/control-plane:NoSchedule` taint whenever a cluster has workers
-(kind's kubeadminit action removes it only for a single node).
+kind keeps the `node-role.kubernetes.io/control-plane:NoSchedule` taint whenever a cluster
+has workers (kind's kubeadminit action removes it only for a single node); the nodes below
+are written from the course's config and that rule.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import stat
@@ -24,60 +20,16 @@ import nbformat
 import pytest
 import yaml
 
-from checker.clusters.kind import (CONTROLLER_PATCH, IngressPathTaken, Overlap, admission_overlap,
-                                   check_ingress_paths, controller_placement, holders, ingress_for,
-                                   kind_config, stop_message, webhook_active)
+from checker.clusters.kind import (MAPPED_NODE_LABEL, controller_placement, ingress_class,
+                                   kind_config, traefik_image, traefik_manifest)
+from checker.clusters.versions import load
+from checker.notebooks.helpers import others_routing, routes_of, shared_routes
 
 REPO = Path(__file__).resolve().parents[3]
+V = load()
 
 
-# --- the controller patch, applied as the API server would --------------------------------
-
-MERGE_KEYS = {"containers": "name", "ports": "containerPort"}
-"""The lists the patch touches that strategic merge merges by key (PodSpec.containers by
-name, Container.ports by containerPort); any other list, tolerations among them, is replaced."""
-
-
-def strategic_merge(live, patch, field: str = ""):
-    """The few rules of a strategic merge patch this patch needs."""
-    if isinstance(patch, dict) and isinstance(live, dict):
-        merged = copy.deepcopy(live)
-        for key, value in patch.items():
-            merged[key] = strategic_merge(live.get(key), value, key) if key in live else value
-        return merged
-    if isinstance(patch, list) and field in MERGE_KEYS and isinstance(live, list):
-        key = MERGE_KEYS[field]
-        merged = [copy.deepcopy(item) for item in live]
-        for item in patch:
-            match = next((i for i, m in enumerate(merged) if m.get(key) == item.get(key)), None)
-            if match is None:
-                merged.append(item)
-            else:
-                merged[match] = strategic_merge(merged[match], item)
-        return merged
-    return copy.deepcopy(patch)
-
-
-def controller_deployment(*, legacy: bool = False) -> dict:
-    """A Deployment shaped like the kind manifest's controller (v1.13+, or before)."""
-    spec = {
-        "nodeSelector": {"kubernetes.io/os": "linux"},
-        "containers": [{"name": "controller", "image": "registry.k8s.io/ingress-nginx/controller",
-                        "ports": [
-                            {"name": "http", "containerPort": 80, "hostPort": 80, "protocol": "TCP"},
-                            {"name": "https", "containerPort": 443, "hostPort": 443, "protocol": "TCP"},
-                            {"name": "webhook", "containerPort": 8443, "protocol": "TCP"}]}],
-        "terminationGracePeriodSeconds": 0,
-    }
-    if legacy:
-        spec["nodeSelector"]["ingress-ready"] = "true"
-        spec["tolerations"] = [
-            {"key": "node-role.kubernetes.io/master", "operator": "Equal", "effect": "NoSchedule"},
-            {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "effect": "NoSchedule"}]
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
-            "spec": {"template": {"spec": spec}}}
-
+# --- Traefik's Deployment against the kind nodes ----------------------------------------------
 
 def kind_nodes(name: str = "rwk") -> list[dict]:
     """The nodes kind makes from the course's config: labels, taints, mapped host ports."""
@@ -122,40 +74,77 @@ def host_ports(pod_spec: dict) -> set[int]:
             if p.get("hostPort")}
 
 
-def test_unpatched_the_v1_13_controller_can_only_land_on_a_worker_whose_ports_no_host_maps():
-    pod = controller_deployment()["spec"]["template"]["spec"]
-    fits = schedulable(pod, kind_nodes())
-    assert [n["name"] for n in fits] == ["rwk-worker", "rwk-worker2"]
-    assert all(not (host_ports(pod) & n["mapped"]) for n in fits)
+
+def traefik_documents(image: str = "traefik:v0.0.0") -> dict[str, dict]:
+    return {d["kind"]: d for d in yaml.safe_load_all(traefik_manifest(image)) if d}
 
 
-def test_patched_the_controller_fits_exactly_the_node_whose_host_ports_it_listens_on():
-    patched = strategic_merge(controller_deployment(), CONTROLLER_PATCH)
-    pod = patched["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux", "ingress-ready": "true"}
+def traefik_pod() -> dict:
+    return traefik_documents()["Deployment"]["spec"]["template"]["spec"]
+
+
+def test_traefik_fits_exactly_the_node_whose_host_ports_it_listens_on():
+    pod = traefik_pod()
     fits = schedulable(pod, kind_nodes())
     assert [n["name"] for n in fits] == ["rwk-control-plane"]
     assert host_ports(pod) == {80, 443} == fits[0]["mapped"]
-    # The webhook port and everything else of the container survive the merge.
-    (container,) = pod["containers"]
-    assert container["image"] == "registry.k8s.io/ingress-nginx/controller"
-    assert {p["containerPort"] for p in container["ports"]} == {80, 443, 8443}
+    assert pod["nodeSelector"] == {MAPPED_NODE_LABEL[0]: MAPPED_NODE_LABEL[1]}
 
 
-def test_the_patch_also_fits_the_older_manifest_and_is_idempotent():
-    once = strategic_merge(controller_deployment(legacy=True), CONTROLLER_PATCH)
-    twice = strategic_merge(once, CONTROLLER_PATCH)
-    assert once == twice
-    pod = once["spec"]["template"]["spec"]
-    assert [n["name"] for n in schedulable(pod, kind_nodes())] == ["rwk-control-plane"]
+def test_without_its_toleration_traefik_would_fit_no_node():
+    pod = traefik_pod()
+    pod["tolerations"] = []
+    assert schedulable(pod, kind_nodes()) == []
 
 
-def test_the_patch_states_host_ports_a_manifest_without_them_would_lack():
-    bare = controller_deployment()
-    for port in bare["spec"]["template"]["spec"]["containers"][0]["ports"]:
-        port.pop("hostPort", None)
-    pod = strategic_merge(bare, CONTROLLER_PATCH)["spec"]["template"]["spec"]
-    assert host_ports(pod) == {80, 443}
+def test_the_host_ports_lead_to_the_entry_points_traefik_listens_on():
+    (container,) = traefik_pod()["containers"]
+    listening = {int(a.rsplit(":", 1)[1]) for a in container["args"]
+                 if re.match(r"--entryPoints\.\w+\.address=", a)}
+    mapped = {p["hostPort"]: p["containerPort"] for p in container["ports"] if p.get("hostPort")}
+    assert mapped == {80: 8000, 443: 8443}
+    assert set(mapped.values()) <= listening
+    # Unprivileged ports: the container runs as a non-root user with no capabilities.
+    assert all(port >= 1024 for port in listening)
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert traefik_pod()["securityContext"]["runAsNonRoot"] is True
+
+
+def test_traefik_serves_the_class_the_course_creates():
+    (container,) = traefik_pod()["containers"]
+    args = dict(a.split("=", 1) for a in container["args"] if "=" in a)
+    served = args["--providers.kubernetesIngressNGINX.ingressClass"]
+    created = yaml.safe_load(ingress_class())
+    assert served == created["metadata"]["name"] == "nginx"
+    # The provider takes classes by their controller name, ingress-nginx's.
+    assert created["spec"]["controller"] == "k8s.io/ingress-nginx"
+    assert args["--providers.kubernetesIngressNGINX.httpsEntryPoint"] == "websecure"
+    assert args["--entryPoints.websecure.http.tls"] == "true"
+
+
+def test_traefik_may_read_what_the_provider_reads_and_write_only_ingress_status():
+    docs = traefik_documents()
+    rules = docs["ClusterRole"]["rules"]
+    granted = {(g, r, v) for rule in rules for g in rule["apiGroups"]
+               for r in rule["resources"] for v in rule["verbs"]}
+    for group, resource in [("networking.k8s.io", "ingresses"), ("networking.k8s.io", "ingressclasses"),
+                            ("", "services"), ("", "secrets"), ("discovery.k8s.io", "endpointslices")]:
+        assert {(group, resource, "list"), (group, resource, "watch")} <= granted
+    writes = {(g, r) for g, r, v in granted if v not in ("get", "list", "watch")}
+    assert writes == {("networking.k8s.io", "ingresses/status")}
+    binding = docs["ClusterRoleBinding"]
+    (subject,) = binding["subjects"]
+    account = docs["ServiceAccount"]["metadata"]
+    assert (subject["name"], subject["namespace"]) == (account["name"], account["namespace"])
+    assert traefik_pod()["serviceAccountName"] == account["name"]
+
+
+def test_the_image_is_the_pinned_digest_upstream_and_the_tag_built_here_elsewhere():
+    assert traefik_image(V, "upstream") == V.traefik_image and "@sha256:" in V.traefik_image
+    assert traefik_image(V, "local") == f"traefik:v{V.traefik}"
+    (container,) = traefik_documents("traefik:v9")["Deployment"]["spec"]["template"]["spec"][
+        "containers"]
+    assert container["image"] == "traefik:v9"
 
 
 def test_placement_on_a_worker_is_reported_as_a_failure():
@@ -169,23 +158,22 @@ def test_placement_on_a_worker_is_reported_as_a_failure():
     assert not controller_placement(pods, ["rwk-control-plane"]).healthy
 
 
-# --- ingress-nginx's admission rule -------------------------------------------------------
+
+# --- other Ingresses that route the same hosts --------------------------------------------
 
 def ingress(namespace, name, routes, *, created="2026-05-01T10:00:00Z", ingress_class="nginx",
-            annotations=None, path_type="Prefix", deleting=False):
-    obj = ingress_for(namespace, name, routes)
-    obj["metadata"]["creationTimestamp"] = created
-    if annotations:
-        obj["metadata"]["annotations"] = annotations
+            deleting=False):
+    rules = [{"host": host, "http": {"paths": [{
+        "path": path, "pathType": "Prefix",
+        "backend": {"service": {"name": "any", "port": {"number": 80}}}}]}}
+        for host, path in routes]
+    obj = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+           "metadata": {"namespace": namespace, "name": name, "creationTimestamp": created},
+           "spec": {"rules": rules}}
+    if ingress_class:
+        obj["spec"]["ingressClassName"] = ingress_class
     if deleting:
         obj["metadata"]["deletionTimestamp"] = "2026-05-01T11:00:00Z"
-    if ingress_class is None:
-        del obj["spec"]["ingressClassName"]
-    else:
-        obj["spec"]["ingressClassName"] = ingress_class
-    for rule in obj["spec"]["rules"]:
-        for path in rule["http"]["paths"]:
-            path["pathType"] = path_type
     return obj
 
 
@@ -193,135 +181,74 @@ CONTRACT = [("api.example.com", "/"), ("app.example.com", "/")]
 PRODUCTION = ingress("production", "app-ingress", CONTRACT)
 
 
-def test_a_second_namespace_cannot_route_the_contract_hosts():
-    lesson = ingress("lesson-11", "app-ingress", CONTRACT, created="")
-    overlap = admission_overlap(lesson, [PRODUCTION])
-    assert overlap == Overlap("api.example.com", "/", "production", "app-ingress")
-    assert overlap.refusal() == ('host "api.example.com" and path "/" is already defined in '
-                                 "ingress production/app-ingress")
+def test_another_namespace_routing_the_contract_hosts_is_found():
+    found = others_routing("lesson-11", "app-ingress", CONTRACT, [PRODUCTION])
+    assert found == [("production/app-ingress", ("api.example.com", "/")),
+                     ("production/app-ingress", ("app.example.com", "/"))]
 
 
-def test_updating_the_same_ingress_is_not_an_overlap():
-    assert admission_overlap(ingress("production", "app-ingress", CONTRACT), [PRODUCTION]) is None
+def test_the_ingress_itself_another_class_a_deleted_one_and_other_paths_are_not_counted():
+    assert others_routing("production", "app-ingress", CONTRACT, [PRODUCTION]) == []
+    assert others_routing("lesson-11", "app-ingress", CONTRACT,
+                          [ingress("x", "y", CONTRACT, ingress_class="traefik")]) == []
+    assert others_routing("lesson-11", "app-ingress", CONTRACT,
+                          [ingress("x", "y", CONTRACT, deleting=True)]) == []
+    assert others_routing("lesson-11", "app-ingress", CONTRACT,
+                          [ingress("x", "y", [("api.example.com", "/v2")])]) == []
+    # No class at all: the course's cluster has no default class, but count it, to be safe.
+    assert others_routing("lesson-11", "app-ingress", CONTRACT,
+                          [ingress("x", "y", CONTRACT, ingress_class=None)]) != []
 
 
-def test_distinct_hosts_coexist():
-    shop = ingress("lesson-04", "shop", [("shop.example.com", "/"), ("shop.example.com", "/api")])
-    assert admission_overlap(shop, [PRODUCTION]) is None
-    assert holders(shop, [PRODUCTION]) == []
+def test_the_oldest_holder_comes_first():
+    newer = ingress("staging", "app-ingress", CONTRACT, created="2026-06-01T10:00:00Z")
+    found = others_routing("lesson-11", "app-ingress", CONTRACT, [newer, PRODUCTION])
+    assert [holder for holder, _ in found][:2] == ["production/app-ingress"] * 2
 
 
-def test_ingresses_of_another_class_are_neither_checked_nor_counted():
-    other = ingress("staging", "app-ingress", CONTRACT, ingress_class="traefik")
-    assert admission_overlap(other, [PRODUCTION]) is None
-    assert admission_overlap(ingress("lesson-11", "app-ingress", CONTRACT), [other]) is None
-
-
-def test_an_ingress_without_class_counts_since_the_kind_controller_watches_those_too():
-    classless = ingress("old", "legacy", [("api.example.com", "/")], ingress_class=None)
-    lesson = ingress("lesson-04", "app-ingress", CONTRACT)
-    assert admission_overlap(lesson, [classless]).holder == "old/legacy"
-
-
-def test_a_canary_may_share_a_path_with_its_primary_but_two_canaries_may_not():
-    canary = {"nginx.ingress.kubernetes.io/canary": "true"}
-    lesson = ingress("lesson-04", "app-ingress", CONTRACT, annotations=canary)
-    assert admission_overlap(lesson, [PRODUCTION]) is None
-    both = ingress("production", "app-ingress", CONTRACT, annotations=canary)
-    assert admission_overlap(lesson, [both]) is not None
-
-
-def test_an_ingress_being_deleted_holds_nothing():
-    going = ingress("production", "app-ingress", CONTRACT, deleting=True)
-    assert admission_overlap(ingress("lesson-11", "app-ingress", CONTRACT), [going]) is None
-
-
-def test_upstream_stops_at_the_first_path_the_new_ingress_owns():
-    # checkOverlap returns at the first path whose location the candidate itself owns, so a
-    # held host after a free one goes through; `holders` still lists it.
-    mixed = ingress("lesson-11", "app-ingress", [("free.example.com", "/"), ("app.example.com", "/")])
-    assert admission_overlap(mixed, [PRODUCTION]) is None
-    assert [o.host for o in holders(mixed, [PRODUCTION])] == ["app.example.com"]
-
-
-def test_the_oldest_holder_is_named():
-    newer = ingress("team-b", "copy", CONTRACT, created="2026-05-02T10:00:00Z")
-    lesson = ingress("lesson-11", "app-ingress", CONTRACT)
-    assert admission_overlap(lesson, [newer, PRODUCTION]).holder == "production/app-ingress"
-
-
-def test_the_stop_message_names_each_holder_and_the_command_to_delete_it():
-    lesson = ingress("lesson-11", "app-ingress", CONTRACT)
-    taken = holders(lesson, [PRODUCTION])
-    message = stop_message(lesson, taken, admission_overlap(lesson, [PRODUCTION]))
-    assert 'host "api.example.com" and path "/" is already defined in ingress production/app-ingress' in message
-    assert "app.example.com/  is routed by Ingress production/app-ingress" in message
-    assert message.count("kubectl delete ingress app-ingress -n production") == 1
-
-
-def test_webhook_active_looks_for_ingress_nginx_by_name():
-    assert webhook_active({"items": [{"webhooks": [{"name": "validate.nginx.ingress.kubernetes.io"}]}]})
-    assert not webhook_active({"items": [{"webhooks": [{"name": "validate.kyverno.svc"}]}]})
-    assert not webhook_active({"items": []})
-
-
-# --- check_ingress_paths, against a fake kubectl ------------------------------------------
-
-def fake_kubectl(tmp_path: Path, *, ingresses: list[dict] | None, webhook: bool | None) -> str:
-    """A kubectl that answers the two lists check_ingress_paths makes (None: forbidden)."""
-    answers = {
-        "ingresses": None if ingresses is None else {"items": ingresses},
-        "validatingwebhookconfigurations": None if webhook is None else {"items": [
-            {"webhooks": [{"name": "validate.nginx.ingress.kubernetes.io"}]}] if webhook else []},
-    }
+def fake_kubectl(tmp_path: Path, ingresses: list[dict] | None) -> str:
+    """A kubectl that answers the list shared_routes makes (None: forbidden)."""
     data = tmp_path / "answers.json"
-    data.write_text(json.dumps(answers))
+    data.write_text(json.dumps(None if ingresses is None else {"items": ingresses}))
     script = tmp_path / "kubectl"
     script.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                      f"answers = json.load(open({str(data)!r}))\n"
-                      "answer = answers.get(sys.argv[2])\n"
-                      "if answer is None:\n"
+                      f"answer = json.load(open({str(data)!r}))\n"
+                      "if answer is None or sys.argv[1:3] != ['get', 'ingresses']:\n"
                       "    sys.stderr.write('Error from server (Forbidden)\\n'); sys.exit(1)\n"
                       "print(json.dumps(answer))\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
 
-def test_check_stops_where_the_webhook_would_refuse(tmp_path):
-    kubectl = fake_kubectl(tmp_path, ingresses=[PRODUCTION], webhook=True)
-    with pytest.raises(IngressPathTaken) as caught:
-        check_ingress_paths("lesson-11", "app-ingress", CONTRACT, kubectl=kubectl)
-    assert "kubectl delete ingress app-ingress -n production" in str(caught.value)
-
-
-def test_check_only_notes_the_overlap_where_no_webhook_refuses(tmp_path):
+def test_shared_routes_names_the_holder_what_it_means_and_the_command_that_deletes_it(tmp_path):
     said: list[str] = []
-    kubectl = fake_kubectl(tmp_path, ingresses=[PRODUCTION], webhook=False)
-    check_ingress_paths("lesson-11", "app-ingress", CONTRACT, kubectl=kubectl, say=said.append)
-    assert len(said) == 1 and "on kind the webhook would refuse it" in said[0]
+    found = shared_routes("lesson-11", "app-ingress", CONTRACT,
+                          kubectl=fake_kubectl(tmp_path, [PRODUCTION]), say=said.append)
+    assert len(found) == 2
+    assert said[0] == "Ingress production/app-ingress already routes api.example.com/"
+    assert "which one answers is not defined" in said[-1]
+    assert "kubectl delete ingress app-ingress -n production" in said[-1]
 
 
-def test_check_passes_free_hosts_and_says_so(tmp_path):
+def test_shared_routes_says_when_the_hosts_are_free(tmp_path):
     said: list[str] = []
-    kubectl = fake_kubectl(tmp_path, ingresses=[], webhook=True)
-    check_ingress_paths("lesson-04", "app-ingress", CONTRACT, kubectl=kubectl, say=said.append)
+    assert shared_routes("lesson-04", "app-ingress", CONTRACT,
+                         kubectl=fake_kubectl(tmp_path, []), say=said.append) == []
     assert said == ["no other Ingress routes api.example.com/, app.example.com/"]
 
 
-def test_check_without_the_right_to_list_ingresses_says_so_and_goes_on(tmp_path):
+def test_shared_routes_without_the_right_to_list_says_so_and_goes_on(tmp_path):
     said: list[str] = []
-    kubectl = fake_kubectl(tmp_path, ingresses=None, webhook=None)
-    check_ingress_paths("production", "app-ingress", CONTRACT, kubectl=kubectl, say=said.append)
+    assert shared_routes("production", "app-ingress", CONTRACT,
+                         kubectl=fake_kubectl(tmp_path, None), say=said.append) == []
     assert "could not list the Ingresses of other namespaces" in said[0]
 
 
-# --- the notebooks: each checks the routes of the Ingress it applies, before applying it ----
+# --- the notebooks: each looks for other holders of its Ingress's routes before applying it ----
 
 NOTEBOOKS = ["lessons/04-ingress.ipynb", "lessons/11-capstone.ipynb",
              "solutions/04-ingress.ipynb", "solutions/11-capstone.ipynb"]
-CHECK_CALL = re.compile(r'check_ingress_paths\(NAMESPACE,\s*"(?P<name>[\w-]+)",\s*(?P<routes>\[[^\]]*\])')
-
-
+CHECK_CALL = re.compile(r'shared_routes\(NAMESPACE,\s*"(?P<name>[\w-]+)",\s*(?P<routes>\[[^\]]*\])')
 MANIFESTS = ["solutions/manifests/capstone.yaml", "solutions/manifests/ingress.yaml"]
 
 
@@ -340,26 +267,26 @@ def applied_ingresses(source: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
-def test_each_notebook_checks_its_ingress_routes_before_it_applies_them(path):
+def test_each_notebook_looks_for_other_holders_of_its_routes_before_it_applies_them(path):
     cells = nbformat.read(REPO / path, as_version=4).cells
     checked: dict[str, int] = {}
-    routes_of: dict[str, set] = {}
+    listed: dict[str, set] = {}
     applied = 0
     for index, cell in enumerate(cells):
         for match in CHECK_CALL.finditer(cell.source):
             checked.setdefault(match["name"], index)
-            routes_of.setdefault(match["name"], set()).update(map(tuple, eval(match["routes"])))
+            listed.setdefault(match["name"], set()).update(map(tuple, eval(match["routes"])))
         for obj in applied_ingresses(cell.source):
             name = obj["metadata"]["name"]
             assert name in checked and checked[name] < index, (
-                f"{path} cell {index} applies Ingress {name} before check_ingress_paths for it")
-            routes = {(r["host"], p["path"]) for r in obj["spec"]["rules"] for p in r["http"]["paths"]}
-            assert routes <= routes_of[name], f"{path}: {name} routes {routes - routes_of[name]} unchecked"
+                f"{path} cell {index} applies Ingress {name} before shared_routes for it")
+            routes = set(routes_of(obj))
+            assert routes <= listed[name], f"{path}: {name} routes {routes - listed[name]} unlisted"
             applied += 1
     assert applied, f"{path} applies no Ingress"
 
 
-def test_lesson_11_after_exercise_04_is_the_refused_case_the_check_stops():
+def test_lesson_11_after_exercise_04_finds_the_exercise_holding_the_hosts():
     def first(path, name):
         for cell in nbformat.read(REPO / path, as_version=4).cells:
             for obj in applied_ingresses(cell.source):
@@ -370,9 +297,8 @@ def test_lesson_11_after_exercise_04_is_the_refused_case_the_check_stops():
     exercise = first("solutions/04-ingress.ipynb", "app-ingress")
     exercise["metadata"].update(namespace="production", creationTimestamp="2026-05-01T10:00:00Z")
     lesson = first("lessons/11-capstone.ipynb", "app-ingress")
-    lesson["metadata"]["namespace"] = "lesson-11"
-    assert admission_overlap(lesson, [exercise]).holder == "production/app-ingress"
-    # The capstone exercise in production updates the same Ingress: no refusal.
+    holders = {h for h, _ in others_routing("lesson-11", "app-ingress", routes_of(lesson), [exercise])}
+    assert holders == {"production/app-ingress"}
+    # The capstone exercise in production updates the same Ingress: nothing else holds it.
     capstone = first("solutions/11-capstone.ipynb", "app-ingress")
-    capstone["metadata"]["namespace"] = "production"
-    assert admission_overlap(capstone, [exercise]) is None
+    assert others_routing("production", "app-ingress", routes_of(capstone), [exercise]) == []

@@ -71,11 +71,21 @@ def test_the_versions_file_is_the_one_loaded():
 
 
 def test_every_version_is_a_plain_release():
-    for version in (V.kubernetes, V.kwok, V.etcd, V.metrics_server, V.kind, V.ingress_nginx):
+    for version in (V.kubernetes, V.kwok, V.etcd, V.metrics_server, V.kind, V.traefik):
         _release(version)
 
 
 # --- the Go modules the sandbox builds from -----------------------------------------------
+
+def test_the_traefik_image_is_the_pinned_version_by_digest():
+    name, digest = V.traefik_image.split("@")
+    assert name.endswith(f"/traefik:v{V.traefik}")
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+
+
+def test_traefik_go_mod_requires_the_pinned_release():
+    assert _requires(_go_mod("traefik"))["github.com/traefik/traefik/v3"] == f"v{V.traefik}"
+
 
 def test_kubernetes_go_mod_requires_the_pinned_release():
     assert _requires(_go_mod("kubernetes"))["k8s.io/kubernetes"] == f"v{V.kubernetes}"
