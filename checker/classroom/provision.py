@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import ClusterUnreachable, RwkError, UsageError
 from ..gradebook.model import Roster, Student
+from ..grading.checks.ingress import ROUTES as INGRESS_ROUTES
 from ..kube.writer import Endpoint, Writer
 from . import kubeconfigs
 from .budget import BUDGETS, budget_objects
@@ -88,6 +89,8 @@ def create(roster: Roster, kubeconfigs_dir: str | os.PathLike = "kubeconfigs",
 
     outcomes = for_each(roster.students, provision, workers)
     _summary(outcomes, seconds, say)
+    if len(roster.students) > 1:
+        say(shared_hosts_note())
     return not any(o.error for o in outcomes)
 
 
@@ -144,6 +147,17 @@ def describe(changes: list[str]) -> str:
         verb, _, what = change.partition(" ")
         groups.setdefault(verb, []).append(what)
     return "; ".join(f"{verb} {', '.join(whats)}" for verb, whats in groups.items())
+
+
+def shared_hosts_note() -> str:
+    """What two students' identical Ingress hosts do on one cluster."""
+    return (f"classroom: every student's Ingress routes the hosts the ingress exercise fixes "
+            f"({', '.join(INGRESS_ROUTES)}), and nothing refuses two students the same host: "
+            "where an Ingress controller runs (Traefik on the course's kind), each request for "
+            "one goes to some student's pods, which one is not defined. Grading reads each "
+            "namespace's own objects and is not affected; requests through the Ingress show "
+            "a student their own work only on a cluster of their own (docs/instructors.md, "
+            "\"One host, many students\")")
 
 
 def _summary(outcomes: list[Outcome], seconds: int, say: Say) -> None:

@@ -115,6 +115,10 @@ def test_create_makes_a_namespace_budget_and_private_kubeconfig_per_student(room
         quota = kubectl.json("get", "resourcequota", QUOTA, "-n", student.namespace)
         assert quota["spec"]["hard"]["pods"] == "20"
         assert kubectl("get", "limitrange", LIMITS, "-n", student.namespace).ok
+    # Several students share the exercises' fixed Ingress hosts: create says what that means.
+    notes = [line for line in room.said if "nothing refuses two students the same host" in line]
+    assert notes and all("api.example.com, app.example.com" in n and "not defined" in n
+                         for n in notes), room.said
     who = room.kubectl("alice")("auth", "whoami", "-o", "json")
     assert who.ok, who.output
     assert json.loads(who.stdout)["status"]["userInfo"]["username"] == \

@@ -189,8 +189,10 @@ def test_traefik_writes_the_address_learners_send_requests_to(served, kubectl):
     assert addresses == ["127.0.0.1"], ingress["status"]
 
 
-def test_the_notebooks_request_helper_passes_here_and_names_a_wrong_app(served):
+def test_the_notebooks_request_helper_passes_here_and_names_a_wrong_app(served, kind_cluster,
+                                                                        monkeypatch):
     namespace, _ = served
+    monkeypatch.setenv("KUBECONFIG", str(kind_cluster.kubeconfig))   # as a notebook's kernel has
     said: list[str] = []
     requests_through_ingress(namespace, {"api.example.com": "api-server",
                                          "app.example.com": "frontend"}, say=said.append)
