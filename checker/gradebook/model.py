@@ -8,9 +8,10 @@ only its values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..grading.report import Report
+from ..grading.timestamps import now, utc_iso
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,6 @@ class Roster:
     """The roster's columns other than student, name, email and namespace, in order."""
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(frozen=True)
 class StudentGrades:
     """One student's reports, one per exercise graded, in the order graded."""
@@ -79,13 +76,12 @@ class ClassGrades:
     exercises: tuple[str, ...]
     """The exercises graded, in course order; every student has a report for each."""
     students: tuple[StudentGrades, ...]
-    graded_at: datetime = field(default_factory=_now)
+    graded_at: datetime = field(default_factory=now)
 
     @property
     def graded_at_text(self) -> str:
-        moment = self.graded_at if self.graded_at.tzinfo else \
-            self.graded_at.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """`graded_at` in ISO 8601, UTC, to the second (a naive datetime is taken as UTC)."""
+        return utc_iso(self.graded_at)
 
     def max_points(self, exercise: str) -> int:
         """The points an exercise is worth (the same for every student)."""

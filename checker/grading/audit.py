@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..errors import UsageError
 from ..kube.client import Cluster
@@ -24,6 +24,7 @@ from .checks.common import (allowed_when_healthy, budget_text, budgets_for, cred
 from .masking import masked_values, redact
 from .model import Criterion, Failure
 from .state import ClusterState
+from .timestamps import now, utc_iso
 
 LESSON = "lessons/10-pitfalls.ipynb"
 DEFAULT_NAMESPACE = "production"
@@ -272,10 +273,6 @@ def find_pitfalls(state: ClusterState) -> tuple[Finding, ...]:
 
 # --- the report ---------------------------------------------------------------------------
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(frozen=True, kw_only=True, repr=False)
 class AuditReport:
     """The pitfalls found in one namespace of one cluster."""
@@ -283,7 +280,7 @@ class AuditReport:
     namespace: str
     context: str | None
     findings: tuple[Finding, ...]
-    checked_at: datetime = field(default_factory=_now)
+    checked_at: datetime = field(default_factory=now)
 
     @property
     def clean(self) -> bool:
@@ -292,7 +289,8 @@ class AuditReport:
 
     @property
     def checked_at_text(self) -> str:
-        return self.checked_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """`checked_at` in ISO 8601, UTC, to the second (a naive datetime is taken as UTC)."""
+        return utc_iso(self.checked_at)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of `rwk audit --output json`."""

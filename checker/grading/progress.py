@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..errors import AccessDenied
@@ -24,6 +24,7 @@ from . import exercises
 from .report import Report
 from .runner import DEFAULT_NAMESPACE, run_criteria
 from .state import ClusterState
+from .timestamps import now, utc_iso
 
 if TYPE_CHECKING:
     import jinja2
@@ -32,10 +33,6 @@ ALL: tuple[str, ...] = (*exercises.EXERCISES, "capstone")
 """Every exercise of EXERCISES.md, in course order."""
 
 _LESSON = re.compile(r"(lessons/[\w.-]+\.ipynb)(?:, '([^']+)')?")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def next_lesson(report: Report) -> str:
@@ -59,8 +56,8 @@ class Progress:
     """The kube context that was graded."""
     reports: tuple[Report, ...]
     """One report per exercise, in course order."""
-    checked_at: datetime = field(default_factory=_now)
-    """When the cluster was read."""
+    checked_at: datetime = field(default_factory=now)
+    """When the cluster was read (a naive datetime is taken as UTC)."""
     rerun: Callable[[], Progress] | None = field(default=None, compare=False)
     """Grades the same namespace again; what `again()` calls."""
 
@@ -82,7 +79,8 @@ class Progress:
 
     @property
     def checked_at_text(self) -> str:
-        return self.checked_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """`checked_at` in ISO 8601, UTC, to the second (e.g. `2025-06-01T10:00:00Z`)."""
+        return utc_iso(self.checked_at)
 
     def again(self) -> Progress:
         """Grade the same namespace again and return the new progress."""

@@ -6,10 +6,11 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .model import Result
+from .timestamps import now, utc_iso
 
 if TYPE_CHECKING:
     import jinja2
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
 _TEMPLATE = "report.html.j2"
 _GREEN, _RED, _YELLOW, _DIM, _BOLD, _RESET = (
     "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -35,7 +32,7 @@ class Report:
     """The kube context that was graded (None if the kubeconfig names none)."""
     results: tuple[Result, ...]
     """One result per criterion, in the exercise's order."""
-    checked_at: datetime = field(default_factory=_now)
+    checked_at: datetime = field(default_factory=now)
     """When the cluster was read (a naive datetime is taken as UTC)."""
     still_changing: tuple[str, ...] = ()
     """Ids of criteria whose pass/fail flipped between the last two runs of `--wait`."""
@@ -64,10 +61,7 @@ class Report:
     @property
     def checked_at_text(self) -> str:
         """`checked_at` in ISO 8601, UTC, to the second (e.g. `2025-06-01T10:00:00Z`)."""
-        moment = self.checked_at
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_iso(self.checked_at)
 
     def again(self) -> Report:
         """Check the same exercise again, against the same target, and return the new report."""
