@@ -17,6 +17,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..grading.rendering import environment
 from ._files import write_text
 from .model import ClassGrades, StudentGrades
 
@@ -60,9 +61,4 @@ def _page(grades: StudentGrades, graded_at: str) -> str:
 
 @functools.cache
 def _template() -> jinja2.Template:
-    # Imported here, as in the report: importing the gradebook need not pay for Jinja2.
-    import jinja2
-
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                                     trim_blocks=True, lstrip_blocks=True)
-    return environment.from_string(_PAGE)
+    return environment().from_string(_PAGE)

@@ -11,7 +11,7 @@ independent siblings, which import none of one another):
 Reader) | `report` (text, JSON and HTML from `templates/report.html.j2`) ->
 `model` (criteria, results, failures) | `quantities` | `certificates` | `masking` (every
 Secret value of the namespace kept out of every output) | `timestamps` (now, and how every
-output prints a moment).
+output prints a moment) | `rendering` (the one Jinja2 environment of every HTML view).
 
 It imports neither `checker.clusters` (which may write) nor `checker.classroom`.
 """

@@ -21,6 +21,7 @@ from ..errors import AccessDenied
 from ..kube.client import Cluster
 from ..kube.snapshot import Snapshot
 from . import exercises
+from .rendering import environment
 from .report import Report
 from .runner import DEFAULT_NAMESPACE, run_criteria
 from .state import ClusterState
@@ -176,9 +177,4 @@ def progress(namespace: str | None = None, context: str | None = None,
 
 @functools.cache
 def _template() -> jinja2.Template:
-    import jinja2   # here: the CLI prints text and JSON, and need not pay for Jinja2's import
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("checker.grading", "templates"), autoescape=True,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return environment.get_template("progress.html.j2")
+    return environment().get_template("progress.html.j2")

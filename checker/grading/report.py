@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .model import Result
+from .rendering import environment
 from .timestamps import now, utc_iso
 
 if TYPE_CHECKING:
@@ -126,10 +127,4 @@ def _indent(text: str) -> list[str]:
 
 @functools.cache
 def _template() -> jinja2.Template:
-    # Imported here: the CLI prints text and JSON, and need not pay for Jinja2's import.
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("checker.grading", "templates"), autoescape=True,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return environment.get_template(_TEMPLATE)
+    return environment().get_template(_TEMPLATE)

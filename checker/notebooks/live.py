@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..clusters.base import kubectl_binary
+from ..grading.rendering import environment
 
 if TYPE_CHECKING:
     import jinja2
@@ -662,10 +663,7 @@ s{{ "" if final else " of at most %g" % limit }}</p>
 
 @functools.cache
 def _template(view: str) -> jinja2.Template:
-    import jinja2
-
-    return jinja2.Environment(autoescape=True, trim_blocks=True,
-                              lstrip_blocks=True).from_string(_TEMPLATES[view])
+    return environment().from_string(_TEMPLATES[view])
 
 
 def changes(samples: list[tuple]) -> list[tuple]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RwkError
+from ..grading.rendering import environment
 from ..grading.report import Report
 
 if TYPE_CHECKING:
@@ -134,10 +135,7 @@ context <code>{{ report.context or "(none)" }}</code>, checked {{ report.checked
 
 @functools.cache
 def _table() -> jinja2.Template:
-    import jinja2
-
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True).from_string(_TABLE)
+    return environment().from_string(_TABLE)
 
 
 def table_html(report: Report, previous: Report | None = None) -> str:
