@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
+from ..gradebook._files import write_text
 from ..gradebook.model import Student
 from ..kube.writer import Endpoint, token_claims
 from .names import username
@@ -112,12 +112,4 @@ def _without_token(config: dict) -> dict:
 def write(path: Path, config: dict) -> None:
     """Write the kubeconfig atomically, readable by its owner only (0600)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            yaml.safe_dump(config, out, sort_keys=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text(path, yaml.safe_dump(config, sort_keys=False))

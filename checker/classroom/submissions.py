@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ClusterUnreachable, RwkError, UsageError
+from ..gradebook._files import write_text
 from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
 from ..grading.masking import redact
 from ..grading.report import Report
@@ -502,25 +503,14 @@ def _write_executed(out: Path, student: Student, handed: handed_in.Handed,
                     runs: dict[str, handed_in.NotebookRun], executed: dict[str, dict],
                     secrets: list[str]) -> None:
     folder = out / "executed" / student.file_id
-    folder.mkdir(parents=True, exist_ok=True)
     for exercise, document in executed.items():
-        _write(folder / handed_in.NOTEBOOKS[exercise],
-               json.dumps(handed_in.mask(document, secrets), indent=1, ensure_ascii=False))
+        write_text(folder / handed_in.NOTEBOOKS[exercise],
+                   json.dumps(handed_in.mask(document, secrets), indent=1,
+                              ensure_ascii=False) + "\n")
     summary = {"student": student.student, "namespace": student.namespace,
                "folder": handed.folder.name if handed.folder else None,
                "notebooks": [run.to_dict() for run in runs.values()],
                "not_run": dict(sorted(handed.problems.items())),
                "ignored": list(handed.ignored)}
-    _write(folder / "run.json", redact(json.dumps(summary, indent=2, ensure_ascii=False),
-                                       secrets))
-
-
-def _write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text(folder / "run.json",
+               redact(json.dumps(summary, indent=2, ensure_ascii=False), secrets) + "\n")

@@ -4,8 +4,9 @@ Every writer goes through `write_text`: the text goes to a temporary file in the
 (so the rename stays on one file system), is flushed to disk, and only then replaces the
 final name with `os.replace`, which is atomic. A reader sees the old file or the new one.
 
-The files are created owner-only (mode 0600, as `tempfile.mkstemp` makes them): they hold
-students' names, emails and grades.
+The files are owner-only (mode 0600, whatever the umask): they hold students' names, emails
+and grades, and a student's kubeconfig holds a token. The classroom writes its kubeconfigs and
+the executed notebooks through `write_text` too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def write_text(path: Path, text: str) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                          suffix=".tmp")
     try:
+        os.fchmod(handle, 0o600)
         # newline="": the text is written as given (CSV rows end in \r\n by the csv module).
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
