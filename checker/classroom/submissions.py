@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from ..errors import ClusterUnreachable, RwkError, UsageError
 from ..gradebook._files import write_text
 from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
@@ -380,14 +382,14 @@ def _ended(child: subprocess.Popen) -> None:
 
 def _kill_kernels_of(pid: int) -> None:
     """Kill every kernel (with its session) that papermill process `pid` started: jupyter
-    sets JPY_PARENT_PID in a kernel's environment. Read from /proc; where there is none, a
-    kernel left behind stays (it exits by itself once it sees its parent gone)."""
-    marker = f"JPY_PARENT_PID={pid}".encode()
-    for environ in Path("/proc").glob("[0-9]*/environ"):
+    sets JPY_PARENT_PID in a kernel's environment. A kernel whose environment cannot be read
+    stays (it exits by itself once it sees its parent gone)."""
+    parent = str(pid)
+    for process in psutil.process_iter():
         try:
-            if marker in environ.read_bytes().split(b"\0"):
-                os.killpg(int(environ.parent.name), signal.SIGKILL)
-        except (OSError, ValueError):
+            if process.environ().get("JPY_PARENT_PID") == parent:
+                os.killpg(process.pid, signal.SIGKILL)
+        except (psutil.Error, OSError):
             continue
 
 
