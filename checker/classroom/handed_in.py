@@ -119,7 +119,12 @@ def _why_ignored(relative: Path) -> str:
 
 
 def not_a_notebook(path: Path) -> str | None:
-    """Why the file cannot be run as a notebook, or None when it can."""
+    """Why the file cannot be run as a notebook, or None when it can.
+
+    Deliberately looser than `nbformat.validate`: papermill runs notebooks that break the
+    schema in small ways (cell ids under nbformat_minor < 5, as VS Code and jupytext write
+    them; keys an editor added), and those are graded, not refused as "not a notebook".
+    """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
