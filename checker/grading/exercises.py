@@ -23,9 +23,6 @@ EXERCISES: dict[str, tuple[Criterion, ...]] = {
     "storage": storage.CRITERIA,
     "disruptions": disruptions.CRITERIA + (audit.CLEAN,),
 }
-PLANNED: tuple[str, ...] = ()
-"""Exercises of EXERCISES.md whose checks this version does not have yet."""
-
 
 CAPSTONE_PARTS: dict[str, tuple[Criterion, ...] | None] = {
     "configmaps": None, "secrets": None, "ingress": None, "resources": None, "probes": None,
@@ -39,10 +36,10 @@ def capstone() -> tuple[Criterion, ...]:
     """Every criterion of the capstone's parts, ids prefixed by their exercise.
 
     Built from EXERCISES when asked, so a part whose checks are registered later joins
-    without a change here; a part not gradable yet (in PLANNED) is left out.
+    without a change here.
     """
     return tuple(dataclasses.replace(criterion, id=f"{name}/{criterion.id}")
-                 for name, subset in CAPSTONE_PARTS.items() if name in EXERCISES
+                 for name, subset in CAPSTONE_PARTS.items()
                  for criterion in (subset or EXERCISES[name]))
 
 
@@ -52,16 +49,13 @@ def criteria(exercise: str) -> tuple[Criterion, ...]:
         return capstone()
     if exercise in EXERCISES:
         return EXERCISES[exercise]
-    if exercise in PLANNED:
-        raise UsageError(f"exercise {exercise!r} is not gradable in this version yet; "
-                         f"available: {', '.join([*EXERCISES, 'capstone'])}")
     raise UsageError(f"unknown exercise {exercise!r}; {did_you_mean(exercise)}choose one of "
                      f"{', '.join([*EXERCISES, 'capstone'])}")
 
 
 def did_you_mean(name: str) -> str:
     """"did you mean configmaps? " for the exercise closest to a mistyped `name`, else ""."""
-    names = [*EXERCISES, *PLANNED, "capstone"]
+    names = [*EXERCISES, "capstone"]
     lowered = name.strip().lower()
     # A prefix or an exact name in other case is meant for sure; else the closest spelling.
     found = [n for n in names if n == lowered] or [n for n in names if n.startswith(lowered)

@@ -21,14 +21,6 @@ class Failure(Exception):
         super().__init__(message)
         self.message = str(message)
 
-    @classmethod
-    def at(cls, path: str, found: object, expected: str | None = None) -> Failure:
-        """A failure saying `path` holds `found` (None: is not set), and what was expected."""
-        message = f"{path} is not set" if found is None else f"{path} is {found!r}"
-        if expected is not None:
-            message += f", expected {expected}"
-        return cls(message)
-
 
 @dataclass(frozen=True)
 class Criterion:

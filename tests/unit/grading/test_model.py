@@ -55,14 +55,6 @@ def test_failure_carries_its_message() -> None:
     assert str(failure) == "data.LOG_LEVEL is 'INFO'"
 
 
-def test_failure_at_names_the_path_the_value_and_the_expectation() -> None:
-    assert Failure.at("data.LOG_LEVEL", "INFO", "'info'").message == \
-        "data.LOG_LEVEL is 'INFO', expected 'info'"
-    assert Failure.at("spec.replicas", 1).message == "spec.replicas is 1"
-    assert Failure.at("data.MAX_CONNECTIONS", None, "'100'").message == \
-        "data.MAX_CONNECTIONS is not set, expected '100'"
-
-
 def test_result_to_dict_has_the_contract_keys_in_order() -> None:
     entry = result("keys", False, points=2, message="found x", hint="do y").to_dict()
     assert list(entry) == CRITERION_KEYS
