@@ -72,7 +72,7 @@ STAND_INS = {
     "busybox": ("busybox:1.36",),
 }
 """The lessons' images where no registry gives them: the course's own stand-ins, under the
-names the exercise contract fixes (README: the kind backend)."""
+names the exercise contract fixes (docs/clusters.md: kind where no registry answers)."""
 
 
 # --- what is built ------------------------------------------------------------------------
@@ -142,7 +142,8 @@ def go_parts(v: Versions) -> tuple[GoPart, ...]:
 TRAEFIK_MODULE = GOBUILD_DIR / "traefik"
 LEGO_LEFT_OUT = ("edgedns", "huaweicloud", "oraclecloud", "sakuracloud", "ucloud", "yandexcloud")
 """lego's DNS providers (for ACME DNS-01 challenges) left out of the Traefik built here: the
-module proxy refuses the SDK versions they are written against (README: Traefik, built here)."""
+module proxy refuses the SDK versions they are written against (docs/clusters.md: kind where
+no registry answers)."""
 
 
 def _traefik_module(folder: Path) -> None:
@@ -492,7 +493,8 @@ def _system_images(v: Versions, images: dict[str, str], sandbox: dict[str, Path]
 
 
 def _stand_ins(parts: dict[str, GoPart], base_tag: str, recipe: str, say: Progress) -> None:
-    say("building the lessons' stand-in images (README: the kind backend)")
+    say("building the lessons' stand-in images (docs/clusters.md: kind where no registry "
+        "answers)")
     for name, tags in STAND_INS.items():
         for tag in tags:
             if image_recipe(tag) == recipe:
