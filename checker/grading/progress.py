@@ -30,8 +30,8 @@ from .timestamps import now, utc_iso
 if TYPE_CHECKING:
     import jinja2
 
-ALL: tuple[str, ...] = (*exercises.EXERCISES, "capstone")
-"""Every exercise of EXERCISES.md, in course order."""
+ALL: tuple[str, ...] = tuple(exercise.name for exercise in exercises.EXERCISES)
+"""Every exercise of EXERCISES.md, in course order (exercises.EXERCISES)."""
 
 _LESSON = re.compile(r"(lessons/[\w.-]+\.ipynb)(?:, '([^']+)')?")
 

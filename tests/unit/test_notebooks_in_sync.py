@@ -161,12 +161,13 @@ def test_hints_point_at_lesson_sections_that_exist() -> None:
     its headings."""
     from checker.grading.exercises import EXERCISES
     broken = []
-    for exercise, criteria in EXERCISES.items():
-        for criterion in criteria:
+    for exercise in EXERCISES:
+        for criterion in exercise.criteria:
             for lesson, section in HINT_TARGET.findall(criterion.hint):
                 path = ROOT / lesson
                 if not path.is_file():
-                    broken.append(f"{exercise}/{criterion.id}: no lesson {lesson}")
+                    broken.append(f"{exercise.name}/{criterion.id}: no lesson {lesson}")
                 elif section not in _headings(path):
-                    broken.append(f"{exercise}/{criterion.id}: {lesson} has no heading {section!r}")
+                    broken.append(f"{exercise.name}/{criterion.id}: {lesson} has no heading "
+                                  f"{section!r}")
     assert not broken, "\n".join(broken)

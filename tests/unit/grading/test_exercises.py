@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
 from checker.grading import exercises
 from checker.errors import UsageError
 from checker.grading.model import Criterion
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_capstone_prefixes_each_criterion_with_its_exercise():
@@ -22,21 +27,34 @@ def test_capstone_prefixes_each_criterion_with_its_exercise():
     assert not any(i.startswith(("namespaces/", "capstone/")) for i in ids)
 
 
-def test_capstone_picks_up_a_part_registered_later(monkeypatch):
+def test_capstone_takes_whole_parts_in_notebook_order_then_partial_ones():
     late = Criterion("ingress-exists", "Ingress app-ingress", 1, "hint", lambda state: None)
-    monkeypatch.setitem(exercises.EXERCISES, "ingress", (late,))
-    ids = [c.id for c in exercises.criteria("capstone")]
+    parts = [dataclasses.replace(e, criteria=(late,)) if e.name == "ingress" else e
+             for e in exercises.EXERCISES if e.name != "capstone"]
+    ids = [c.id for c in exercises.capstone(parts)]
     assert "ingress/ingress-exists" in ids
     assert ids.index("secrets/secret-exists") < ids.index("ingress/ingress-exists") \
         < ids.index("storage/storage-statefulset")
+    assert ids[-1].startswith("rolling-updates/")
 
 
 def test_every_exercise_of_the_contract_is_known():
-    for name in ("namespaces", "configmaps", "secrets", "ingress", "resources", "probes",
-                 "autoscaling", "rolling-updates", "storage", "disruptions", "capstone"):
-        assert name in exercises.EXERCISES or name == "capstone"
+    assert [e.name for e in exercises.EXERCISES] == [
+        "namespaces", "configmaps", "secrets", "resources", "probes", "ingress", "autoscaling",
+        "rolling-updates", "storage", "disruptions", "capstone"]
+    assert exercises.in_words() == "eleven" and exercises.in_words(13) == "thirteen"
     with pytest.raises(UsageError, match="unknown exercise 'storge'"):
         exercises.criteria("storge")
+
+
+def test_each_exercise_names_its_notebooks_and_lesson_in_the_repository():
+    for exercise in exercises.EXERCISES:
+        for folder in ("exercises", "solutions"):
+            assert (ROOT / folder / exercise.notebook).is_file(), (folder, exercise.notebook)
+        assert (ROOT / exercise.lesson).is_file(), exercise.lesson
+        assert exercise.criteria and exercise.grants, exercise.name
+    assert sorted(e.notebook for e in exercises.EXERCISES) == sorted(
+        p.name for p in (ROOT / "exercises").glob("[0-9][0-9]-*.ipynb"))
 
 
 @pytest.mark.parametrize("typed, meant", [
