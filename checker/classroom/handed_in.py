@@ -22,18 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..gradebook.model import Student
+from ..grading.exercises import EXERCISES, Exercise
 from ..grading.masking import redact
 from ..grading.model import Result
 
-NOTEBOOKS: dict[str, str] = {
-    "namespaces": "01-namespaces.ipynb", "configmaps": "02-configmaps.ipynb",
-    "secrets": "03-secrets.ipynb", "ingress": "04-ingress.ipynb",
-    "resources": "05-resources.ipynb", "probes": "06-probes.ipynb",
-    "autoscaling": "07-autoscaling.ipynb", "rolling-updates": "08-rolling-updates.ipynb",
-    "storage": "09-storage.ipynb", "disruptions": "10-disruptions.ipynb",
-    "capstone": "11-capstone.ipynb",
-}
-"""Each exercise's notebook, as `exercises/` names it; the numbers are the course order."""
+
+def notebooks(exercises: Iterable[Exercise]) -> dict[str, str]:
+    """Exercise name to notebook file, in course order (the files' numbers)."""
+    return dict(sorted(((e.name, e.notebook) for e in exercises), key=lambda pair: pair[1]))
+
+
+NOTEBOOKS: dict[str, str] = notebooks(EXERCISES)
+"""Each exercise's notebook, as `exercises/` names it; from the registry
+(checker/grading/exercises.py)."""
 
 CRITERION = "notebook-ran"
 """The id of the criterion `rwk grade --submissions` adds to each report (0 points)."""
