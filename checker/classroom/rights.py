@@ -19,13 +19,21 @@ student makes there, so a pod's token is held to the same rules):
 - a RoleBinding naming anyone but ServiceAccounts of the namespace (a group such as
   `system:authenticated` would hand the student's rights to the whole class).
 The instructor, the cluster's controllers and other namespaces are not matched.
+
+What each exercise needs is not listed here: it is the exercise's `grants`, in the registry
+(checker/grading/exercises.py). The rules and the rights below hold every grant of today's
+exercises (a unit test says so); a grant they do not cover yet, a new exercise's, is added to
+the Role, the ClusterRole and `verify`'s questions by `role_rules`, `cluster_rules` and
+`rights`, so a new exercise is one value in the registry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..gradebook.model import Student
+from ..grading.exercises import CLUSTER_WIDE, EXERCISES, NAMESPACE_ITSELF, Exercise, Grant
 from .names import (MANAGED_BY, MANAGER, POLICY, ROLE, SERVICE_ACCOUNT, cluster_name,
                     metadata)
 
@@ -33,7 +41,7 @@ RBAC = "rbac.authorization.k8s.io"
 READ = ["get", "list", "watch"]
 WRITE = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
 
-ROLE_RULES: list[dict] = [
+_ROLE_RULES: list[dict] = [
     {"apiGroups": [""], "verbs": WRITE,
      "resources": ["pods", "services", "configmaps", "secrets", "serviceaccounts",
                    "persistentvolumeclaims", "resourcequotas", "limitranges"]},
@@ -60,7 +68,20 @@ ROLE_RULES: list[dict] = [
 """What a student may do in their own namespace: every exercise of EXERCISES.md, `kubectl
 rollout` (status, history, undo: deployments and replicasets), logs, exec, port-forward,
 eviction and `kubectl top pods`; reading every kind of workload, as `check()` and `rwk audit`
-do when a student checks their own work."""
+do when a student checks their own work. `role_rules` adds what a new exercise needs."""
+
+
+def _cluster_rules(ns: str) -> list[dict]:
+    """The ClusterRole's rules as the classroom has always written them."""
+    return [
+        {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [ns],
+         "verbs": ["get", "patch"]},
+        {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ},
+        # A question, not a write: the `namespaces` check asks it, so a student can run
+        # `check()` on their own work.
+        {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
+         "verbs": ["create"]}]
 
 
 def student_objects(student: Student) -> list[dict]:
@@ -78,16 +99,7 @@ def student_objects(student: Student) -> list[dict]:
          "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": ROLE}},
         {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole",
          "metadata": metadata(cluster_name(student), student),
-         "rules": [
-             {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [ns],
-              "verbs": ["get", "patch"]},
-             {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
-             {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"],
-              "verbs": READ},
-             # A question, not a write: the `namespaces` check asks it, so a student can
-             # run `check()` on their own work.
-             {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
-              "verbs": ["create"]}]},
+         "rules": cluster_rules(ns)},
         {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding",
          "metadata": metadata(cluster_name(student), student), "subjects": subject,
          "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_name(student)}},
@@ -223,7 +235,7 @@ def _refuse(verb: str, resource: str, group: str = "", **more) -> Right:
     return Right(verb, resource, group, allowed=False, **more)
 
 
-RIGHTS: tuple[Right, ...] = (
+_ALLOWED: tuple[Right, ...] = (
     _allow("create", "deployments", "apps"),
     _allow("patch", "deployments", "apps"),          # kubectl rollout undo, set image
     _allow("list", "replicasets", "apps"),           # kubectl rollout history
@@ -256,6 +268,9 @@ RIGHTS: tuple[Right, ...] = (
     _allow("list", "storageclasses", "storage.k8s.io", where=CLUSTER),
     _allow("list", "ingressclasses", "networking.k8s.io", where=CLUSTER),
     _allow("create", "subjectaccessreviews", "authorization.k8s.io", where=CLUSTER),
+)
+
+_REFUSED: tuple[Right, ...] = (
     _refuse("list", "pods", where=OTHER),
     _refuse("get", "secrets", where=OTHER),
     _refuse("create", "deployments", "apps", where=OTHER),
@@ -273,10 +288,6 @@ RIGHTS: tuple[Right, ...] = (
     _refuse("escalate", "roles", RBAC),              # a Role with rights the student lacks
     _refuse("create", "serviceaccounts", subresource="token"),
 )
-"""The rights `verify` proves with SelfSubjectAccessReview. What the admission policy
-refuses (see the module's docstring) cannot be asked that way: an access review asks the
-authorizers, and admission comes after them. tests/integration/test_classroom.py proves those
-refusals with real requests."""
 
 ADMISSION_RULES: tuple[str, ...] = (
     "change a label of their namespace other than `environment` (pod-security included)",
@@ -286,3 +297,91 @@ ADMISSION_RULES: tuple[str, ...] = (
     "bind anyone but their namespace's ServiceAccounts in a RoleBinding",
 )
 """What the admission policy refuses a student, for the docs and `verify`'s footnote."""
+
+
+# --- what each exercise needs (checker/grading/exercises.py) --------------------------------
+
+def right_of(grant: Grant) -> Right:
+    """The question `verify` asks for one grant an exercise needs."""
+    if grant.where == NAMESPACE_ITSELF:
+        return Right(grant.verb, grant.resource, grant.group, where=CLUSTER,
+                     subresource=grant.subresource, name=OWN)
+    return Right(grant.verb, grant.resource, grant.group,
+                 where=CLUSTER if grant.where == CLUSTER_WIDE else OWN,
+                 subresource=grant.subresource)
+
+
+def needs(exercises: Iterable[Exercise] = EXERCISES) -> dict[str, tuple[Right, ...]]:
+    """Each exercise's name to the rights a student must hold for it."""
+    return {e.name: tuple(right_of(grant) for grant in e.grants) for e in exercises}
+
+
+def _needed(exercises: Iterable[Exercise], where: str) -> list[Right]:
+    wanted = (right for asked in needs(exercises).values() for right in asked)
+    return [right for right in dict.fromkeys(wanted) if right.where == where]
+
+
+def granted(rules: list[dict], right: Right, name: str | None = None) -> bool:
+    """Whether RBAC `rules` allow `right` (on the object `name`), as the authorizer matches."""
+    resource = right.resource + (f"/{right.subresource}" if right.subresource else "")
+    return any(right.group in rule["apiGroups"] and resource in rule["resources"]
+               and right.verb in rule["verbs"]
+               and (not rule.get("resourceNames") or name in rule["resourceNames"])
+               for rule in rules)
+
+
+def _rule_for(right: Right, names: list[str] | None = None) -> dict:
+    """The narrowest rule that grants `right`; making a kind grants writing it all through."""
+    resource = right.resource + (f"/{right.subresource}" if right.subresource else "")
+    if right.verb in READ and not names:
+        verbs = READ
+    elif right.where == OWN and not right.subresource:
+        verbs = WRITE      # kubectl apply, edit and delete, not just create
+    else:
+        verbs = [right.verb]   # a subresource, one named object, a cluster-wide write
+    rule = {"apiGroups": [right.group], "resources": [resource], "verbs": verbs}
+    return {**rule, "resourceNames": names} if names else rule
+
+
+def role_rules(exercises: Iterable[Exercise] = EXERCISES) -> list[dict]:
+    """The Role's rules: the classroom's own, then one for each need of `exercises` in the
+    namespace that those do not grant."""
+    rules = list(_ROLE_RULES)
+    for right in _needed(exercises, OWN):
+        if not granted(rules, right):
+            rules.append(_rule_for(right))
+    return rules
+
+
+def cluster_rules(namespace: str, exercises: Iterable[Exercise] = EXERCISES) -> list[dict]:
+    """The ClusterRole's rules for the student of `namespace`: the classroom's own, then one
+    for each cluster-wide need of `exercises` (on their Namespace only, where it says so)
+    that those do not grant."""
+    rules = _cluster_rules(namespace)
+    for right in _needed(exercises, CLUSTER):
+        names = [namespace] if right.name == OWN else None
+        if not granted(rules, right, namespace if names else None):
+            rules.append(_rule_for(right, names))
+    return rules
+
+
+def rights(exercises: Iterable[Exercise] = EXERCISES) -> tuple[Right, ...]:
+    """What `verify` asks: the classroom's own rights, then each need of `exercises` they do
+    not ask yet, then what must be refused."""
+    exercises = tuple(exercises)
+    extra = [r for where in (OWN, CLUSTER) for r in _needed(exercises, where)
+             if r not in _ALLOWED]
+    return (*_ALLOWED, *extra, *_REFUSED)
+
+
+NEEDS: dict[str, tuple[Right, ...]] = needs()
+"""Each exercise's name to the rights a student needs for it."""
+
+ROLE_RULES: list[dict] = role_rules()
+"""The Role each student gets in their own namespace."""
+
+RIGHTS: tuple[Right, ...] = rights()
+"""The rights `verify` proves with SelfSubjectAccessReview. What the admission policy
+refuses (see the module's docstring) cannot be asked that way: an access review asks the
+authorizers, and admission comes after them. tests/integration/test_classroom.py proves those
+refusals with real requests."""

@@ -7,8 +7,10 @@ import pytest
 
 from checker.classroom.names import MANAGED_BY, POLICY, cluster_name
 from checker.classroom.provision import describe, holds
-from checker.classroom.rights import (CLUSTER, OTHER, OWN, RIGHTS, ROLE_RULES, Right,
+from checker.classroom import rights
+from checker.classroom.rights import (CLUSTER, NEEDS, OTHER, OWN, RIGHTS, ROLE_RULES, Right,
                                       policy_objects, student_objects)
+from checker.grading.exercises import EXERCISES
 from checker.gradebook.model import Student
 
 ANN = Student("ann", "student-ann")
@@ -38,6 +40,22 @@ def test_the_cluster_role_grants_exactly_the_cluster_wide_rights_asked():
             name = {OWN: "student-ann", OTHER: "student-bob"}.get(right.name or "", right.name)
             assert grants(cluster_role["rules"], right, name) == right.allowed, right.label
     assert cluster_role["rules"][0]["resourceNames"] == ["student-ann"]
+
+
+def test_every_exercise_has_its_needs_and_the_classroom_grants_and_asks_them():
+    assert list(NEEDS) == [e.name for e in EXERCISES]
+    cluster_role = next(o for o in student_objects(ANN) if o["kind"] == "ClusterRole")
+    for name, needed in NEEDS.items():
+        assert needed, f"{name} names no grant (checker/grading/exercises.py)"
+        for right in needed:
+            assert right in RIGHTS, (name, right.label)
+            rules = cluster_role["rules"] if right.where == CLUSTER else ROLE_RULES
+            assert grants(rules, right, "student-ann" if right.name == OWN else None), \
+                (name, right.label)
+    # Today's exercises add nothing to what the classroom has always granted and asked.
+    assert ROLE_RULES == rights._ROLE_RULES
+    assert cluster_role["rules"] == rights._cluster_rules("student-ann")
+    assert RIGHTS == (*rights._ALLOWED, *rights._REFUSED)
 
 
 def test_no_rule_grants_escalation_or_wildcards():
