@@ -14,6 +14,25 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+class _Counting(argparse.HelpFormatter):
+    """Help where "{count}" says how many exercises there are, counted only when the help is
+    printed: counting imports the registry, and with it the Kubernetes client, which `rwk up`
+    and every other command would otherwise pay for on each run."""
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(_counted(text))
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        return _counted(super()._expand_help(action))
+
+
+def _counted(text: str) -> str:
+    if "{count}" not in text:
+        return text
+    from .grading.exercises import in_words
+    return text.replace("{count}", in_words())
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
     options = {}
     if args.binary_source:
@@ -227,7 +246,8 @@ def _jobs(text: str) -> int:
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
     """`rwk grade ROSTER`, with CLASSROOM.md's options."""
     grade = sub.add_parser(
-        "grade", parents=[_instructor_options()], help="grade every student of a roster, into the files a gradebook takes",
+        "grade", parents=[_instructor_options()], formatter_class=_Counting,
+        help="grade every student of a roster, into the files a gradebook takes",
         description="Grade each student of ROSTER for each exercise, live in their namespace, "
         "reading the cluster once for the whole class. Writes grades.json, gradebook.csv, "
         "criteria.csv, canvas.csv and feedback/<namespace>.html into --out. Exit 0 when the "
@@ -235,7 +255,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
         "cannot be reached or refuses the credentials.")
     grade.add_argument("roster", metavar="ROSTER", help="the roster, a CSV file")
     grade.add_argument("--exercises", default="all", metavar="all|NAME,NAME...",
-                       help="the exercises to grade (default: all eleven)")
+                       help="the exercises to grade (default: all {count})")
     grade.add_argument("--out", default="grades", metavar="DIR",
                        help="where the files go (default: grades)")
     grade.add_argument("--wait", type=_seconds, default=0, metavar="SECONDS",
@@ -314,7 +334,8 @@ def parser() -> argparse.ArgumentParser:
 
     progress = sub.add_parser("progress", parents=[reading],
                               help="grade every exercise in a namespace at once",
-                              description="Grade all eleven exercises in the namespace from "
+                              formatter_class=_Counting,
+                              description="Grade all {count} exercises in the namespace from "
                               "one read of the cluster and print a table: exercise, score, "
                               "passed, and the lesson to read next for the first failing one. "
                               "Exit 0 when every exercise passes, 1 when one does not, 2 on bad "

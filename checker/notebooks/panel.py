@@ -8,7 +8,7 @@ criterion turning green as it starts to pass and "still changing" beside those t
 in the last read, until every criterion passes, the time is up or **Stop** is pressed.
 
 `progress()`'s table of every exercise shows the same way (`ProgressPanel`): the table and a
-**Check again** that grades all eleven again in place.
+**Check again** that grades every exercise again in place.
 
 `register()` (which `check()` and `progress()` call) tells IPython to display every `Report`
 and every `Progress` this way. The
