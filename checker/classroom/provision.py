@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import ClusterUnreachable, RwkError, UsageError
 from ..gradebook.model import Roster, Student
 from ..grading.checks.ingress import ROUTES as INGRESS_ROUTES
+from ..kube.kinds import named
 from ..kube.writer import Endpoint, Writer
 from . import kubeconfigs
 from .budget import BUDGETS, budget_objects
@@ -33,14 +34,11 @@ MIN_SECONDS = 600
 """The shortest token the TokenRequest API issues."""
 SLACK = 60
 """Seconds a token may fall short of what was asked before we call it shortened."""
-KINDS = (("v1", "Namespace"), ("v1", "ServiceAccount"), ("v1", "ResourceQuota"),
-         ("v1", "LimitRange"), ("rbac.authorization.k8s.io/v1", "Role"),
-         ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-         ("rbac.authorization.k8s.io/v1", "ClusterRole"),
-         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
-         ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
-         ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"))
-"""Every kind the classroom makes: read once, by label, at the start."""
+KINDS = tuple((kind.api_version, kind.kind) for kind in map(named, (
+    "Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "Role", "RoleBinding",
+    "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding")))
+"""Every kind the classroom makes (apiVersion, kind): read once, by label, at the start."""
 
 
 @dataclass

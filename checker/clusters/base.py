@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ClusterUnreachable, StartFailed
+from ..kube.kinds import plurals
 from . import _proc
 from .binaries import cached_path
 from .versions import load
@@ -192,10 +193,10 @@ def default_kubeconfig() -> Path:
     return Path.home() / ".kube" / "config"
 
 
-WORK_KINDS = ("deployments", "statefulsets", "daemonsets", "jobs", "cronjobs", "services",
-              "configmaps", "secrets", "persistentvolumeclaims", "ingresses",
-              "horizontalpodautoscalers", "poddisruptionbudgets", "serviceaccounts", "roles",
-              "rolebindings", "resourcequotas", "limitranges")
+WORK_KINDS = plurals("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service",
+                     "ConfigMap", "Secret", "PersistentVolumeClaim", "Ingress",
+                     "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount", "Role",
+                     "RoleBinding", "ResourceQuota", "LimitRange")
 """What a learner makes in a namespace, as `rwk down` counts it before it deletes."""
 _AUTOMATIC = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AccessDenied, ClusterUnreachable, UsageError
+from .kinds import KINDS
 
 try:  # the import is the slow part of `rwk check`; keep it in one place
     import urllib3
@@ -29,51 +30,6 @@ try:  # the import is the slow part of `rwk check`; keep it in one place
 except ImportError as error:  # pragma: no cover - the package depends on it
     raise ImportError("the `kubernetes` Python client is missing: pip install "
                       "real-world-kubernetes") from error
-
-
-@dataclass(frozen=True)
-class Kind:
-    """Where the API serves one kind of object."""
-
-    prefix: str
-    """`/api/v1` for the core group, `/apis/GROUP/VERSION` otherwise."""
-    plural: str
-    namespaced: bool = True
-
-    @property
-    def resource(self) -> str:
-        """The resource as RBAC and `kubectl auth can-i` name it: `secrets`, `deployments.apps`."""
-        group = self.prefix.split("/")[2] if self.prefix.startswith("/apis/") else ""
-        return f"{self.plural}.{group}" if group else self.plural
-
-
-KINDS: dict[str, Kind] = {
-    "namespace": Kind("/api/v1", "namespaces", namespaced=False),
-    "node": Kind("/api/v1", "nodes", namespaced=False),
-    "pod": Kind("/api/v1", "pods"),
-    "service": Kind("/api/v1", "services"),
-    "configmap": Kind("/api/v1", "configmaps"),
-    "secret": Kind("/api/v1", "secrets"),
-    "serviceaccount": Kind("/api/v1", "serviceaccounts"),
-    "persistentvolumeclaim": Kind("/api/v1", "persistentvolumeclaims"),
-    "resourcequota": Kind("/api/v1", "resourcequotas"),
-    "limitrange": Kind("/api/v1", "limitranges"),
-    "endpointslice": Kind("/apis/discovery.k8s.io/v1", "endpointslices"),
-    "deployment": Kind("/apis/apps/v1", "deployments"),
-    "replicaset": Kind("/apis/apps/v1", "replicasets"),
-    "statefulset": Kind("/apis/apps/v1", "statefulsets"),
-    "daemonset": Kind("/apis/apps/v1", "daemonsets"),
-    "job": Kind("/apis/batch/v1", "jobs"),
-    "cronjob": Kind("/apis/batch/v1", "cronjobs"),
-    "ingress": Kind("/apis/networking.k8s.io/v1", "ingresses"),
-    "ingressclass": Kind("/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
-    "horizontalpodautoscaler": Kind("/apis/autoscaling/v2", "horizontalpodautoscalers"),
-    "poddisruptionbudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
-    "storageclass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
-    "rolebinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
-    "clusterrolebinding": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings",
-                               namespaced=False),
-}
 
 
 class Cluster:
@@ -152,10 +108,7 @@ class Cluster:
 
     @staticmethod
     def _path(kind: str, namespace: str | None) -> str:
-        spec = KINDS[kind]
-        if spec.namespaced and namespace:
-            return f"{spec.prefix}/namespaces/{namespace}/{spec.plural}"
-        return f"{spec.prefix}/{spec.plural}"
+        return KINDS[kind].path(namespace)
 
     @staticmethod
     def _right(verb: str, kind: str, namespace: str | None, name: str | None = None) -> _Right:

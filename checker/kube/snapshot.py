@@ -17,7 +17,8 @@ import threading
 from collections.abc import Callable
 
 from ..errors import AccessDenied
-from .client import KINDS, Cluster
+from .client import Cluster
+from .kinds import KINDS
 
 
 class Snapshot:

@@ -26,7 +26,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import AccessDenied, ClusterUnreachable, RwkError
-from .client import Cluster, Kind, _forbidden_user
+from .client import Cluster, _forbidden_user
+from .kinds import named
 
 try:
     from kubernetes import client
@@ -36,24 +37,6 @@ except ImportError as error:  # pragma: no cover - the package depends on it
 MANAGER = "rwk-classroom"
 """The field manager of every server-side apply."""
 
-RESOURCES: dict[str, Kind] = {
-    "Namespace": Kind("/api/v1", "namespaces", namespaced=False),
-    "ServiceAccount": Kind("/api/v1", "serviceaccounts"),
-    "ResourceQuota": Kind("/api/v1", "resourcequotas"),
-    "LimitRange": Kind("/api/v1", "limitranges"),
-    "Role": Kind("/apis/rbac.authorization.k8s.io/v1", "roles"),
-    "RoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
-    "ClusterRole": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterroles",
-                        namespaced=False),
-    "ClusterRoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings",
-                               namespaced=False),
-    "ValidatingAdmissionPolicy": Kind("/apis/admissionregistration.k8s.io/v1",
-                                      "validatingadmissionpolicies", namespaced=False),
-    "ValidatingAdmissionPolicyBinding": Kind("/apis/admissionregistration.k8s.io/v1",
-                                             "validatingadmissionpolicybindings",
-                                             namespaced=False),
-}
-"""The kinds the classroom writes, by `kind`."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +95,7 @@ class Writer(Cluster):
 
     def fetch(self, api_version: str, kind: str, name: str,
               namespace: str | None = None) -> dict | None:
-        """One object of a kind `RESOURCES` names, or None when there is none."""
+        """One object of a kind `kinds.ALL` describes, or None when there is none."""
         path = _path(api_version, kind, namespace) + "/" + name
         return self._send("GET", path, "get", kind, name, namespace, missing_ok=True)
 
@@ -208,16 +191,17 @@ class Writer(Cluster):
 
 
 def _path(api_version: str, kind: str, namespace: str | None) -> str:
-    spec = RESOURCES[kind]
-    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    if spec.namespaced and namespace:
-        return f"{prefix}/namespaces/{namespace}/{spec.plural}"
-    return f"{prefix}/{spec.plural}"
+    spec = named(kind)
+    if spec.api_version != api_version:
+        raise ValueError(f"{kind} is served as {spec.api_version}, not {api_version}")
+    return spec.path(namespace)
 
 
 def _resource(kind: str) -> str:
-    spec = RESOURCES.get(kind)
-    return spec.resource if spec else kind.lower() + "s"
+    try:
+        return named(kind).resource
+    except KeyError:
+        return kind.lower() + "s"
 
 
 def _status_message(error: Exception) -> str:

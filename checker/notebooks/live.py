@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..clusters.base import kubectl_binary
 from ..grading.rendering import environment
+from ..kube.kinds import KINDS
 
 if TYPE_CHECKING:
     import jinja2
@@ -289,12 +290,8 @@ def parse_stream(chunks: Iterable[str]) -> Iterator[dict]:
             yield obj
 
 
-PATHS = {"pod": "/api/v1/namespaces/{}/pods",
-         "endpointslice": "/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices",
-         "deployment": "/apis/apps/v1/namespaces/{}/deployments",
-         "replicaset": "/apis/apps/v1/namespaces/{}/replicasets",
-         "horizontalpodautoscaler": "/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers"}
-"""Where each kind a view watches is served (the API paths `kubectl get --raw` takes)."""
+WATCHED = ("pod", "endpointslice", "deployment", "replicaset", "horizontalpodautoscaler")
+"""The kinds a view watches (where each is served: kube.kinds)."""
 
 
 INITIAL_EVENTS = {"sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
@@ -311,7 +308,9 @@ def watch_path(kind: str, namespace: str, selector: str | None = None,
     `streaming`, it also says where the current objects end."""
     query = {"watch": "1", "labelSelector": selector, "fieldSelector": field_selector,
              **(INITIAL_EVENTS if streaming else {})}
-    return (PATHS[kind].format(urllib.parse.quote(namespace, safe="")) + "?"
+    if kind not in WATCHED:
+        raise KeyError(kind)
+    return (KINDS[kind].path(namespace) + "?"
             + urllib.parse.urlencode({key: value for key, value in query.items() if value}))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from checker.grading import exercises
 from checker.grading.state import ClusterState
-from checker.kube.client import KINDS
+from checker.kube.kinds import KINDS
 from checker.errors import AccessDenied, ClusterUnreachable
 from checker.grading.masking import MASK, SecretSource
 from checker.grading.runner import poll, run_criteria
