@@ -27,7 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import BackendError, DockerUnavailable, PortInUse, StartFailed, UsageError
+from ..errors import (BackendError, BinariesUnavailable, DockerUnavailable, PortInUse,
+                      StartFailed, UsageError)
 from . import _proc
 from .base import (ClusterStatus, Component, Kubectl, Progress, course_work, read_status,
                    reset_namespaces)
@@ -314,7 +315,11 @@ class Kind:
             from . import nodeimage
             say("no container registry answers here (RWK_KIND_IMAGES=upstream forces a pull): "
                 "the node image and the cluster's images are built on this machine")
-            node_image = nodeimage.build(say, v)
+            try:
+                node_image = nodeimage.build(say, v)
+            except BinariesUnavailable as error:
+                raise BinariesUnavailable(f"the kind node image cannot be built here: {error} "
+                                          "Without it, use `rwk up --backend sandbox`.") from None
         missing = self.available()
         if missing:
             raise DockerUnavailable(f"the kind backend needs Docker and kind: {missing}. "
