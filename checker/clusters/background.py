@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from .binaries import cache_dir
 
 _MARK = "checker.clusters.background"
@@ -70,11 +72,11 @@ def last_line(text: str) -> str:
 def _ours_and_running(pid: int) -> bool:
     """True while pid is a live (not zombie) process of this module's child mode."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        process = psutil.Process(pid)
+        return _MARK in " ".join(process.cmdline()) and process.status() not in (
+            psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
         return False
-    return _MARK.encode() in cmdline and state not in ("Z", "X")
 
 
 def state(alive: Callable[[int], bool] = _ours_and_running) -> Background | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -183,14 +182,6 @@ def reset_namespaces(kubectl: Kubectl, owned_cluster: bool, say: Progress) -> li
         if not result.ok:
             raise StartFailed(f"could not delete namespaces {', '.join(names)}: {result.output}")
     return names
-
-
-def default_kubeconfig() -> Path:
-    """The kubeconfig kubectl would use: first entry of $KUBECONFIG, else ~/.kube/config."""
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return Path(env.split(os.pathsep)[0])
-    return Path.home() / ".kube" / "config"
 
 
 WORK_KINDS = plurals("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service",

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import yaml
 
 from ..errors import BackendError, PortInUse, StartFailed
@@ -388,9 +389,9 @@ class Sandbox:
         for pid_file in (self.cluster_dir / "pids").glob("*.pid"):
             try:
                 pid = int(pid_file.read_text().strip())
-                ours = _alive(pid) and str(self.cluster_dir) in Path(
-                    f"/proc/{pid}/cmdline").read_text(errors="replace")
-            except (OSError, ValueError):
+                ours = _alive(pid) and str(self.cluster_dir) in " ".join(
+                    psutil.Process(pid).cmdline())
+            except (OSError, ValueError, psutil.Error):
                 ours = False
             if not ours:
                 pid_file.unlink(missing_ok=True)
