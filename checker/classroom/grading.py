@@ -18,6 +18,7 @@ from ..errors import UsageError
 from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
 from ..grading.progress import ALL, grade_all   # ALL: what `--exercises all` grades
 from ..grading.report import Report
+from ..grading.runner import settle, still_changing
 from ..kube.client import Cluster
 from ..kube.snapshot import Snapshot
 
@@ -53,19 +54,19 @@ def grade_class(roster: Roster, exercises: Iterable[str] = ALL, *, wait: float =
     if wait < 0:
         raise UsageError(f"--wait must be 0 or more seconds, got {wait:g}")
     cluster = Cluster(context=context, kubeconfig=kubeconfig)
-    deadline = time.monotonic() + wait
-    previous: dict[tuple[str, str], Report] = {}
-    while True:
+
+    def read() -> list[StudentGrades]:
         started = time.monotonic()
         graded = grade_snapshot(Snapshot(cluster), roster.students, names, jobs)
         passed = sum(all(r.passed for r in g.reports) for g in graded)
         say(f"graded {len(graded)} student(s) x {len(names)} exercise(s) in "
             f"{time.monotonic() - started:.1f} s: {passed} passed everything")
-        if passed == len(graded) or time.monotonic() + interval > deadline:
-            break
-        previous = {(g.student.student, r.exercise): r for g in graded for r in g.reports}
-        time.sleep(interval)
-    graded = [_with_changes(g, previous) for g in graded]
+        return graded
+
+    previous, graded = settle(read, wait, interval, passed=lambda latest: all(
+        r.passed for g in latest for r in g.reports))
+    before = {(g.student.student, r.exercise): r for g in previous or () for r in g.reports}
+    graded = [_with_changes(g, before) for g in graded]
     return ClassGrades(roster=roster, context=cluster.context, exercises=names,
                        students=tuple(graded))
 
@@ -91,9 +92,6 @@ def _with_changes(grades: StudentGrades, previous: dict[tuple[str, str], Report]
     for report in grades.reports:
         before = previous.get((grades.student.student, report.exercise))
         if before is not None:
-            was = {r.id: r.passed for r in before.results}
-            changing = tuple(r.id for r in report.results
-                             if r.id in was and was[r.id] != r.passed)
-            report = dataclasses.replace(report, still_changing=changing)
+            report = dataclasses.replace(report, still_changing=still_changing(before, report))
         reports.append(report)
     return dataclasses.replace(grades, reports=tuple(reports))

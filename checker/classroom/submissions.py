@@ -53,6 +53,8 @@ from ..gradebook._files import write_text
 from ..gradebook.model import ClassGrades, Roster, Student, StudentGrades
 from ..grading.masking import redact
 from ..grading.report import Report
+from ..grading.checks.common import rollout_problem
+from ..grading.runner import settle
 from ..grading.state import ClusterState
 from ..kube.client import Cluster
 from ..kube.snapshot import Snapshot
@@ -436,18 +438,21 @@ def _read_json(path: Path) -> dict | None:
 def _grade_state(grader: _Grader, student: Student) -> tuple[StudentGrades, list[str]]:
     """The student's reports, read again until all pass or the settle time is up; and the
     Secret values of their namespace, to mask."""
-    deadline = time.monotonic() + grader.settle
-    previous = None
-    while True:
+    def read() -> tuple[Snapshot, StudentGrades]:
         snapshot = Snapshot(grader.cluster)
-        grades = grade_snapshot(snapshot, [student], grader.names, jobs=1)[0]
-        verdicts = [(r.exercise, [(c.id, c.passed) for c in r.results]) for r in grades.reports]
-        if all(r.passed for r in grades.reports) or time.monotonic() + INTERVAL > deadline:
-            break
-        if verdicts == previous and at_rest(snapshot, student.namespace):
-            break   # two reads agree and nothing is on its way: later reads would agree too
-        previous = verdicts
-        time.sleep(INTERVAL)
+        return snapshot, grade_snapshot(snapshot, [student], grader.names, jobs=1)[0]
+
+    def verdicts(grades: StudentGrades) -> list:
+        return [(r.exercise, [(c.id, c.passed) for c in r.results]) for r in grades.reports]
+
+    def settled(latest: tuple[Snapshot, StudentGrades],
+                previous: tuple[Snapshot, StudentGrades]) -> bool:
+        # Two reads agree and nothing is on its way: later reads would agree too.
+        return (verdicts(latest[1]) == verdicts(previous[1])
+                and at_rest(latest[0], student.namespace))
+
+    _, (snapshot, grades) = settle(read, grader.settle, INTERVAL, at_rest=settled,
+                                   passed=lambda latest: all(r.passed for r in latest[1].reports))
     try:
         secrets = list(ClusterState(snapshot, student.namespace).secret_values())
     except RwkError:
@@ -469,15 +474,8 @@ def at_rest(snapshot: Snapshot, namespace: str) -> bool:
         scalers = snapshot.list("horizontalpodautoscaler", namespace)
     except RwkError:
         return False
-    for workload in workloads:
-        spec, status = workload.get("spec") or {}, workload.get("status") or {}
-        want = spec.get("replicas", 1)
-        caught_up = status.get("observedGeneration", 0) >= workload["metadata"].get(
-            "generation", 0)
-        counts = [status.get(key, 0) for key in ("replicas", "updatedReplicas",
-                                                  "readyReplicas", "availableReplicas")]
-        if not caught_up or counts != [want] * 4:
-            return False
+    if any(rollout_problem(workload) for workload in workloads):
+        return False
     if any(pod["metadata"].get("deletionTimestamp")
            or (pod.get("status") or {}).get("phase") == "Pending" for pod in pods):
         return False

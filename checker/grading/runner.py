@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from ..errors import AccessDenied, ClusterUnreachable, UsageError
 from ..kube.client import Cluster
@@ -71,6 +72,44 @@ def _outcome(criterion: Criterion, context: object) -> tuple[bool, str, bool]:
     return True, note or "", False
 
 
+Read = TypeVar("Read")
+
+
+def settle(read: Callable[[], Read], wait_seconds: float, interval: float = 2.0, *,
+           passed: Callable[[Read], bool],
+           at_rest: Callable[[Read, Read], bool] = lambda latest, previous: False,
+           clock: Callable[[], float] = time.monotonic,
+           sleep: Callable[[float], None] = time.sleep) -> tuple[Read | None, Read]:
+    """The one grading loop: `read` until what it read `passed`, or is `at_rest` (given the
+    read before, later reads would only agree), or `wait_seconds` pass; (the read before the
+    last, or None when there was one read; the last read). With `wait_seconds` 0 it reads once.
+
+    `rwk check --wait`, `rwk grade --wait` and the handed-in notebooks' settling all wait
+    through it; what they read (one report, a class, one student) is theirs.
+    """
+    if wait_seconds < 0:
+        raise ValueError(f"wait must be 0 or more seconds, got {wait_seconds}")
+    if interval <= 0:
+        raise ValueError(f"poll interval must be more than 0 seconds, got {interval}")
+    deadline = clock() + wait_seconds
+    previous, latest = None, read()
+    while not passed(latest) and (remaining := deadline - clock()) > 0:
+        if previous is not None and at_rest(latest, previous):
+            break
+        sleep(min(interval, remaining))
+        previous, latest = latest, read()
+    return previous, latest
+
+
+def still_changing(previous: Report | None, report: Report) -> tuple[str, ...]:
+    """Ids of the criteria whose pass or fail differs between two reads of one exercise."""
+    if previous is None:
+        return ()
+    before = {result.id: result.passed for result in previous.results}
+    return tuple(result.id for result in report.results
+                 if result.id in before and before[result.id] != result.passed)
+
+
 def poll(run_once: Callable[[], Report], wait_seconds: float, interval: float = 2.0, *,
          clock: Callable[[], float] = time.monotonic,
          sleep: Callable[[float], None] = time.sleep) -> Report:
@@ -79,21 +118,11 @@ def poll(run_once: Callable[[], Report], wait_seconds: float, interval: float = 
     The report's `still_changing` names the criteria whose pass/fail differed between the
     last two runs. With `wait_seconds` 0 it runs once.
     """
-    if wait_seconds < 0:
-        raise ValueError(f"wait must be 0 or more seconds, got {wait_seconds}")
-    if interval <= 0:
-        raise ValueError(f"poll interval must be more than 0 seconds, got {interval}")
-    deadline = clock() + wait_seconds
-    previous, report = None, run_once()
-    while not report.passed and (remaining := deadline - clock()) > 0:
-        sleep(min(interval, remaining))
-        previous, report = report, run_once()
+    previous, report = settle(run_once, wait_seconds, interval,
+                              passed=lambda latest: latest.passed, clock=clock, sleep=sleep)
     if previous is None:
         return report
-    before = {result.id: result.passed for result in previous.results}
-    changing = tuple(result.id for result in report.results
-                     if result.id in before and before[result.id] != result.passed)
-    return dataclasses.replace(report, still_changing=changing)
+    return dataclasses.replace(report, still_changing=still_changing(previous, report))
 
 
 DEFAULT_NAMESPACE = "production"
@@ -117,5 +146,7 @@ def grade(exercise: str, namespace: str | None = None, context: str | None = Non
                       results=run_criteria(criteria, state))
 
     report = poll(run_once, wait, interval=interval)
+    # Check again reads once: a wait is the caller's to make (the panel's Wait button, or
+    # `--wait`), never a wait inside a wait.
     return dataclasses.replace(report, rerun=lambda: grade(exercise, namespace, context,
-                                                           kubeconfig, wait, interval))
+                                                           kubeconfig))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..clusters.base import kubectl_binary
+from ..grading.checks.common import rollout_problem
 from ..grading.rendering import environment
 from ..kube.kinds import KINDS
 
@@ -138,11 +139,16 @@ class PodBook:
 
 
 def rolled_out(deployment: dict) -> bool:
-    """Every replica runs the current template, is Ready and available, none old is left."""
-    want, status = deployment["spec"].get("replicas", 1), deployment.get("status") or {}
-    return (status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)
-            and all(status.get(key, 0) == want for key in
-                    ("updatedReplicas", "readyReplicas", "availableReplicas", "replicas")))
+    """Rolled out as the checks say it (EXERCISES.md): the controller saw the latest change,
+    and every replica runs the current template, is Ready and available."""
+    return not rollout_problem(deployment)
+
+
+def finished(deployment: dict) -> bool:
+    """Where a rollout view ends: rolled out (the checks' rule), and the controller counts no
+    old pod left (`status.replicas`, which includes pods still terminating)."""
+    want = deployment["spec"].get("replicas", 1)
+    return rolled_out(deployment) and (deployment.get("status") or {}).get("replicas", 0) == want
 
 
 def _current(replicaset: dict, deployment: dict) -> bool:
@@ -480,11 +486,12 @@ def _run_change(change: str | Callable[[], object] | None) -> None:
 
 def watch_rollout(deployment: str, namespace: str,
                   change: str | Callable[[], object] | None = None, *,
-                  until: Callable[[dict], bool] | None = rolled_out, limit: float = 90.0
+                  until: Callable[[dict], bool] | None = finished, limit: float = 90.0
                   ) -> list[tuple[float, int, int, int, int]]:
     """Show a rollout of `deployment` live: run the shell command `change` (if any), then
     watch its ReplicaSets' pods appear, turn Ready and leave until `until(deployment)` holds
-    (default: rolled out), or for `limit` seconds with until=None.
+    (default: `finished`, rolled out and no old pod left), or for `limit` seconds with
+    until=None.
 
     Returns [(seconds, old Ready, new Ready, old pods, new pods), ...], the first sample
     being the state just before the change. Raises TimeoutError when `until` never holds.

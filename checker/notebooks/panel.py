@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RwkError
 from ..grading.rendering import environment
 from ..grading.report import Report
+from ..grading.runner import still_changing
 
 if TYPE_CHECKING:
     import jinja2
@@ -65,13 +66,8 @@ class Row:
         return "PASS" if self.passed else "FAIL"
 
 
-def changed(previous: Report | None, report: Report) -> tuple[str, ...]:
-    """Ids of the criteria whose pass or fail differs between two reads."""
-    if previous is None:
-        return ()
-    before = {result.id: result.passed for result in previous.results}
-    return tuple(result.id for result in report.results
-                 if result.id in before and before[result.id] != result.passed)
+changed = still_changing
+"""Ids of the criteria whose pass or fail differs between two reads (the grading loop's rule)."""
 
 
 def rows(report: Report, previous: Report | None = None) -> tuple[Row, ...]:

@@ -475,3 +475,54 @@ def test_poll_uses_the_real_clock_by_default() -> None:
     run_once, count = runs({"a": False})
     made = poll(run_once, 0.05, 0.01)
     assert not made.passed and count[0] >= 2
+
+
+# --- the one grading loop -------------------------------------------------------------------
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_settle_stops_when_the_read_is_at_rest_before_the_wait_runs_out():
+    from checker.grading.runner import settle
+    clock, reads = _Clock(), iter([1, 2, 2, 2, 3])
+    previous, latest = settle(lambda: next(reads), 60, 2, passed=lambda r: r == 3,
+                              at_rest=lambda latest, before: latest == before,
+                              clock=clock, sleep=clock.sleep)
+    assert (previous, latest) == (2, 2) and clock.now == 4      # three reads, two sleeps
+
+
+def test_settle_stops_at_a_pass_and_reads_once_without_a_wait():
+    from checker.grading.runner import settle
+    clock, reads = _Clock(), iter([1, 2, 3, 4])
+    assert settle(lambda: next(reads), 60, 2, passed=lambda r: r == 3, clock=clock,
+                  sleep=clock.sleep) == (2, 3)
+    assert settle(lambda: 7, 0, 2, passed=lambda r: False, clock=clock,
+                  sleep=clock.sleep) == (None, 7)
+
+
+def test_check_again_reads_once_even_after_a_wait(monkeypatch):
+    """A report made with a wait re-reads once: the panel's Wait button does the waiting,
+    so Check again never blocks for the wait given to check() (no wait inside a wait)."""
+    from checker.grading import runner as runner_module
+    waits = []
+    monkeypatch.setattr(runner_module, "Cluster", lambda context, kubeconfig: type(
+        "C", (), {"context": "ctx"})())
+    monkeypatch.setattr(runner_module, "ClusterState", lambda cluster, namespace: None)
+    monkeypatch.setattr(runner_module.exercises, "criteria", lambda name: ())
+
+    def recording_poll(run_once, wait, interval=2.0, **kwargs):
+        waits.append(wait)
+        return run_once()
+
+    monkeypatch.setattr(runner_module, "poll", recording_poll)
+    report = runner_module.grade("configmaps", "shop", wait=60)
+    report.again()
+    assert waits == [60, 0]

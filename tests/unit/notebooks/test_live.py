@@ -73,14 +73,22 @@ def test_a_rollouts_samples_split_old_and_new_by_the_current_template() -> None:
                                  (3, 0, 2, 0, 2)]
 
 
-def test_rolled_out_asks_every_count_and_the_observed_generation() -> None:
+def test_rolled_out_is_the_checks_rule_every_count_and_the_observed_generation() -> None:
+    from checker.grading.checks.common import rollout_problem
+
     full = {key: 2 for key in ("updatedReplicas", "readyReplicas", "availableReplicas",
                                "replicas")}
-    assert live.rolled_out(deployment(**full))
-    assert not live.rolled_out(deployment(**{**full, "replicas": 3}))
     stale = deployment(**full)
     stale["status"]["observedGeneration"] = 1
-    assert not live.rolled_out(stale)
+    cases = [deployment(**full), deployment(**{**full, "readyReplicas": 1}),
+             deployment(**{**full, "updatedReplicas": 1}), stale,
+             # An old pod still terminating counts in `replicas` only: rolled out, as the
+             # check says (the view shows that pod leaving, apart).
+             deployment(**{**full, "replicas": 3})]
+    assert [live.rolled_out(d) for d in cases] == [True, False, False, False, True]
+    assert [live.rolled_out(d) for d in cases] == [not rollout_problem(d) for d in cases]
+    # A view of the rollout ends later: once no old pod is left either.
+    assert [live.finished(d) for d in cases] == [True, False, False, False, False]
 
 
 def test_endpoints_per_service_from_endpointslices() -> None:
