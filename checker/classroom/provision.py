@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ MIN_SECONDS = 600
 """The shortest token the TokenRequest API issues."""
 SLACK = 60
 """Seconds a token may fall short of what was asked before we call it shortened."""
+POLICY_WAIT = 60.0
+"""Seconds `create` waits for the API server to enforce the admission policy."""
+POLICY_POLL = 0.5
 KINDS = tuple((kind.api_version, kind.kind) for kind in map(named, (
     "Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "Role", "RoleBinding",
     "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy",
@@ -87,6 +91,10 @@ def create(roster: Roster, kubeconfigs_dir: str | os.PathLike = "kubeconfigs",
 
     outcomes = for_each(roster.students, provision, workers)
     _summary(outcomes, seconds, say)
+    made = [o for o in outcomes if o.changes and not o.error]
+    if made:
+        _wait_for_the_policy(kubeconfigs.path_of(directory, made[0].student), made[0].student,
+                             say)
     if len(roster.students) > 1:
         say(shared_hosts_note())
     return not any(o.error for o in outcomes)
@@ -145,6 +153,31 @@ def describe(changes: list[str]) -> str:
         verb, _, what = change.partition(" ")
         groups.setdefault(verb, []).append(what)
     return "; ".join(f"{verb} {', '.join(whats)}" for verb, whats in groups.items())
+
+
+def _wait_for_the_policy(kubeconfig: Path, student: Student, say: Say,
+                         limit: float = POLICY_WAIT) -> None:
+    """Until the API server enforces the admission policy on a classroom namespace just made
+    (it loads a new policy, and sees a new namespace, some moments after they are stored),
+    a student could change what it forbids. Ask, as a student, for a change it refuses (a
+    server-side dry run) until it is refused."""
+    start = time.monotonic()
+    try:
+        writer = Writer(kubeconfig=kubeconfig, connections=1)
+        while writer.may_patch("v1", "Namespace", student.namespace, {"metadata": {"labels": {
+                "pod-security.kubernetes.io/enforce": "privileged"}}}):
+            if time.monotonic() - start > limit:
+                say(f"classroom: warning: after {limit:.0f} s the API server still does not "
+                    f"enforce {POLICY}; run `rwk classroom verify` before handing out the "
+                    "kubeconfigs")
+                return
+            time.sleep(POLICY_POLL)
+    except RwkError as error:   # a --server this machine cannot reach, say
+        say(f"classroom: could not ask, as {student.namespace}, whether {POLICY} is in force "
+            f"({' '.join(str(error).split())[:160]})")
+        return
+    if time.monotonic() - start > POLICY_POLL:
+        say(f"classroom: {POLICY} in force after {time.monotonic() - start:.0f} s")
 
 
 def shared_hosts_note() -> str:

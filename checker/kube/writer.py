@@ -157,6 +157,18 @@ class Writer(Cluster):
                             "create", "SelfSubjectAccessReview", None, None, body=review)
         return bool((answer or {}).get("status", {}).get("allowed"))
 
+    def may_patch(self, api_version: str, kind: str, name: str, patch: dict,
+                  namespace: str | None = None) -> bool:
+        """Would the API server, RBAC and admission both, let these credentials make this
+        merge patch? A server-side dry run: nothing is stored."""
+        path = _path(api_version, kind, namespace) + "/" + name
+        try:
+            self._send("PATCH", path, "patch", kind, name, namespace, body=patch,
+                       content_type="application/merge-patch+json", query=[("dryRun", "All")])
+        except AccessDenied:
+            return False
+        return True
+
     def whoami(self) -> str:
         """The username the API server takes these credentials for (SelfSubjectReview)."""
         review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
