@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from checker.clusters import binaries  # noqa: E402
-from checker.clusters.sandbox import SMALL_FLAGS  # noqa: E402
+from checker.clusters.sandbox import DEFAULT_PORT, SMALL_FLAGS  # noqa: E402
 from checker.clusters.versions import load  # noqa: E402
 
 USER = "rwk-binder"
@@ -83,6 +83,35 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands out for bind(0) and for outgoing connections."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999   # Linux's default
+    return range(low, high + 1)
+
+
+def _sandbox_port() -> int:
+    """A port for the session's kube-apiserver that no other process is handed meanwhile.
+
+    Binder's sandbox listens on DEFAULT_PORT, below the ephemeral range. The rehearsal may not
+    take that one (this machine's own sandbox may hold it), so it takes the first free one
+    above it, still below the range (kwokctl's own picks count down from 32767). A port from
+    bind(0) lies in the range, and in the minute of building before the session any other
+    process's bind(0) (the suite's sandboxes, kernels) may be handed it: the background
+    `rwk up` then exits 1 (PortInUse, or an API server that cannot bind)."""
+    ephemeral = _ephemeral_ports()
+    for port in [*range(DEFAULT_PORT + 1, ephemeral.start), *range(ephemeral.stop, 65536)]:
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise CannotRehearse("no free TCP port outside the ephemeral range for the sandbox")
 
 
 def _processes_of(uid: int) -> list[int]:
@@ -201,7 +230,7 @@ class Rehearsal:
         self.uid = self.gid = -1
         self.server: subprocess.Popen | None = None
         self.figures: dict[str, object] = {}
-        self.sandbox_port = _free_port()
+        self.sandbox_port = _sandbox_port()
         self._sampling = threading.Event()
         self._peak_rss = 0
 

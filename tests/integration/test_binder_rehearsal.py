@@ -6,6 +6,7 @@ scripts/test.sh provides."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.clusters.sandbox import SMALL_FLAGS
+from checker.clusters.sandbox import DEFAULT_PORT, SMALL_FLAGS
 from checker.clusters.versions import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,3 +57,18 @@ def test_a_binder_session_as_mybinder_runs_it(tmp_path):
     assert subprocess.run(["id", "rwk-binder"], capture_output=True).returncode != 0
     assert not Path("/sys/fs/cgroup/memory/rwk-binder-rehearsal").exists()
     assert not Path("/sys/fs/cgroup/cpu/rwk-binder-rehearsal").exists()
+
+
+def test_the_sessions_sandbox_port_is_one_the_kernel_hands_no_one_else():
+    """The rehearsal names the API server's port before its minute of building. A port from
+    bind(0) lies in the kernel's ephemeral range, where the suite's sandboxes and kernels are
+    handed ports meanwhile: one taken makes the background `rwk up` exit 1 (PortInUse)."""
+    spec = importlib.util.spec_from_file_location("rehearse_binder",
+                                                  REPO / "scripts" / "rehearse_binder.py")
+    rehearse = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rehearse)
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    env = rehearse.Rehearsal(keep=False).user_env()     # what binder/start is given
+    port = int(env["RWK_SANDBOX_PORT"])
+    assert not low <= port <= high, f"port {port} is in the ephemeral range {low}-{high}"
+    assert port != DEFAULT_PORT      # this machine's own sandbox's
