@@ -217,13 +217,15 @@ class WrongAnswer(AssertionError):
 
 
 def _curl(args: list[str], timeout: float = 15) -> tuple[int, str, str]:
-    """(status, body, redirect URL) of one curl request; status 0 when none came back."""
+    """(status, body, redirect URL) of one curl request; when no answer came back, status 0
+    and, as the body, what curl said (a refused connection, a certificate it distrusts)."""
     done = subprocess.run(["curl", "--silent", "--show-error", "--max-time", str(timeout),
                            "--output", "-", "--write-out", "\n%{http_code} %{redirect_url}",
                            *args], capture_output=True, text=True, timeout=timeout + 5)
     body, _, last = done.stdout.rpartition("\n")
     code, _, location = last.partition(" ")
-    return (int(code) if code.isdigit() else 0), body, location.strip()
+    status = int(code) if code.isdigit() else 0
+    return status, (body if status else done.stderr.strip()), location.strip()
 
 
 def _served_by(body: str) -> str:
@@ -231,6 +233,18 @@ def _served_by(body: str) -> str:
         return str(json.loads(body).get("hostname", "-"))
     except (ValueError, AttributeError):
         return "-"
+
+
+def _controller_pods(kubectl: str | None) -> str:
+    """The Ingress controller's pods, as `kubectl get pods -n traefik` sums them up: where a
+    request got no answer at all, the first place to look."""
+    from ..clusters.kind import CONTROLLER_SELECTOR, INGRESS_NAMESPACE
+    done = subprocess.run([kubectl or kubectl_binary(), "get", "pods", "-n", INGRESS_NAMESPACE,
+                           "-l", CONTROLLER_SELECTOR, "--no-headers", "-o", "wide"],
+                          capture_output=True, text=True, timeout=30)
+    listed = " | ".join(" ".join(line.split()[:6]) for line in done.stdout.splitlines())
+    return (f"the controller's pods (kubectl get pods -n {INGRESS_NAMESPACE}): "
+            f"{listed or done.stderr.strip() or 'none'}")
 
 
 def requests_through_ingress(namespace: str, apps: dict[str, str], *, secret: str = "tls-cert",
@@ -274,10 +288,12 @@ def requests_through_ingress(namespace: str, apps: dict[str, str], *, secret: st
             say(f"$ curl --resolve {host}:443:127.0.0.1 --cacert tls.crt https://{host}/")
             status, body, _ = _curl(https(host))
             served_by = _served_by(body)
-            say(f"  {status} from {served_by}")
+            say(f"  {status} from {served_by}" if status else f"  no answer: {body}")
             if status != 200 or not served_by.startswith(f"{app}-"):
+                got = f"{status} from {served_by}" if status else (
+                    f"no answer ({body}); {_controller_pods(kubectl)}")
                 raise WrongAnswer(f"https://{host}/ should be answered 200 by a pod of {app}, "
-                                  f"got {status} from {served_by}")
+                                  f"got {got}")
         say(f"$ curl --resolve {hosts[0]}:80:127.0.0.1 http://{hosts[0]}/")
         status, _, location = _curl(["--resolve", f"{hosts[0]}:80:127.0.0.1",
                                      f"http://{hosts[0]}/"])
