@@ -147,7 +147,11 @@ def test_a_child_that_dies_before_it_logs_leaves_its_reason_in_the_log(cache, tm
     began = time.monotonic()
     background.start(["true"])
     assert time.monotonic() - began < background.STARTED_WAIT   # it did not wait it out
-    found = background.state()
+    # start() returns at the child's first line; the child exits just after writing it, and
+    # until it has, it runs (CI once read it in that moment).
+    deadline = time.monotonic() + 5
+    while (found := background.state()).running and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not found.running and found.exit_code is None
     assert found.last_line == "ModuleNotFoundError: no checker here"
     assert "no checker here" in found.describe()
