@@ -5,13 +5,17 @@ Prints figures; asserts nothing. Needs a running kind cluster of the course (`rw
 kind`) and its kubeconfig; run from the repository root:
 
     .venv/bin/python benchmarks/ingress.py [--kubeconfig PATH] [--seconds 20] [--clients 8]
+                                           [--rollouts N]
 
 It deploys exercise 04's reference solution (solutions/manifests/ingress.yaml, three api-server
 pods) in a namespace of its own, bench-ingress, with a fresh self-signed certificate, then
 sends GET https://api.example.com/ to 127.0.0.1:443 from `--clients` threads, each on one
 kept-alive TLS connection, for `--seconds`. The client is Python on the same two cores as the
 whole cluster, so the figure is what this machine sustains, client included: a lower bound for
-Traefik itself. The namespace is deleted at the end.
+Traefik itself. With `--rollouts N` the load runs instead while api-server is restarted N
+times in a row (`kubectl rollout restart`, then `rollout status`): the failed requests and the
+slowest one are what a rolling update costs the clients behind the Ingress. The namespace is
+deleted at the end.
 """
 
 from __future__ import annotations
@@ -75,17 +79,20 @@ def connect(context: ssl.SSLContext) -> http.client.HTTPSConnection:
     return connection
 
 
-def load(context: ssl.SSLContext, seconds: float, clients: int) -> tuple[list[float], int]:
-    """Latencies of the successful requests, and the count of failed ones."""
+def load(context: ssl.SSLContext, seconds: float, clients: int,
+         stop: threading.Event | None = None) -> tuple[list[float], int]:
+    """Latencies of the successful requests, and the count of failed ones, over `seconds` or
+    until `stop` is set."""
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
     end = time.monotonic() + seconds
+    stop = stop or threading.Event()
 
     def client() -> None:
         mine, failed = [], 0
         connection = connect(context)
-        while time.monotonic() < end:
+        while time.monotonic() < end and not stop.is_set():
             start = time.perf_counter()
             try:
                 connection.request("GET", "/")
@@ -115,11 +122,34 @@ def load(context: ssl.SSLContext, seconds: float, clients: int) -> tuple[list[fl
     return latencies, failures[0]
 
 
+def under_rollouts(context: ssl.SSLContext, rollouts: int,
+                   clients: int) -> tuple[list[float], int]:
+    """`load` for as long as api-server takes to be restarted `rollouts` times in a row."""
+    stop = threading.Event()
+    results: list[tuple[list[float], int]] = []
+    runner = threading.Thread(target=lambda: results.append(load(context, 3600, clients, stop)))
+    runner.start()
+    try:
+        for n in range(rollouts):
+            time.sleep(2)
+            kubectl("rollout", "restart", "deployment/api-server", "-n", NAMESPACE)
+            kubectl("rollout", "status", "deployment/api-server", "-n", NAMESPACE,
+                    "--timeout=180s")
+            print(f"rollout {n + 1} of {rollouts} done", flush=True)
+        time.sleep(5)                                 # the last old pods finish terminating
+    finally:
+        stop.set()
+        runner.join()
+    return results[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kubeconfig")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rollouts", type=int, default=0,
+                        help="restart api-server this many times during the load")
     args = parser.parse_args()
     if args.kubeconfig:
         os.environ["KUBECONFIG"] = args.kubeconfig
@@ -146,8 +176,12 @@ def main() -> None:
                 except OSError:
                     pass
                 time.sleep(2)
-            cpu_before = time.process_time()
-            latencies, failed = load(context, args.seconds, args.clients)
+            cpu_before, started = time.process_time(), time.monotonic()
+            if args.rollouts:
+                latencies, failed = under_rollouts(context, args.rollouts, args.clients)
+                args.seconds = time.monotonic() - started
+            else:
+                latencies, failed = load(context, args.seconds, args.clients)
             client_cpu = time.process_time() - cpu_before
             under_load = controller_memory_mib()
         finally:
@@ -156,7 +190,8 @@ def main() -> None:
         raise SystemExit(f"no request succeeded ({failed} failed)")
     ordered = sorted(latencies)
     print(f"requests: {len(latencies)} ok, {failed} failed, in {args.seconds:.0f} s from "
-          f"{args.clients} clients (HTTPS, kept-alive connections, 3 api-server pods)")
+          f"{args.clients} clients (HTTPS, kept-alive connections, 3 api-server pods"
+          + (f", {args.rollouts} rolling restarts of api-server)" if args.rollouts else ")"))
     print(f"throughput: {len(latencies) / args.seconds:.0f} requests/s")
     print(f"latency: median {statistics.median(ordered) * 1000:.1f} ms, "
           f"p95 {ordered[int(len(ordered) * 0.95)] * 1000:.1f} ms, "

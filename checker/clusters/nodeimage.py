@@ -92,6 +92,16 @@ class GoPart:
     """Called with `cwd` before the build: lays out a module the build needs there."""
 
 
+def _source_digest(folder: Path) -> str:
+    """A digest of a folder's Go source, for the binaries built from the project's own code:
+    their cache entry changes with the code, not only with the version they report."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*")):
+        if path.suffix == ".go" and not path.name.endswith("_test.go") or path.name in ("go.mod", "go.sum"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def go_parts(v: Versions) -> tuple[GoPart, ...]:
     """Every Go build the node image and its images need, at the pinned versions."""
     n = v.node_image
@@ -131,7 +141,8 @@ def go_parts(v: Versions) -> tuple[GoPart, ...]:
                 f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=v{v.traefik}",
                 "-o", "{out}/traefik", "github.com/traefik/traefik/v3/cmd/traefik"),
                cache_dir() / "build" / f"traefik-v{v.traefik}", prepare=_traefik_module),
-        *(GoPart(f"podinfo-{tag.rsplit(':', 1)[1]}", tag.rsplit(":", 1)[1], ("podinfo",),
+        *(GoPart(f"podinfo-{tag.rsplit(':', 1)[1]}",
+                 f"{tag.rsplit(':', 1)[1]}-src{_source_digest(IMAGES_DIR / 'podinfo')}", ("podinfo",),
                  ("build", "-v", *flags, "-ldflags",
                   f"-s -w -X main.version={tag.rsplit(':', 1)[1]}", "-o", "{out}/podinfo", "."),
                  IMAGES_DIR / "podinfo")

@@ -73,7 +73,8 @@ Flags (--name=value, --name value, or with a single dash):
   --ui-color COLOR       color on the start page (env PODINFO_UI_COLOR)
   --unready              start with /readyz failing (503) until POST /readyz/enable
   --unhealthy            start with /healthz failing (503) until POST /healthz/enable
-  --shutdown-timeout D   how long SIGTERM waits for requests in flight (default 5s)
+  --shutdown-timeout D   how long SIGTERM waits for requests in flight (default 5s), after
+                         serving 3 s more with failing probes (none at level debug)
   --version              print the version and exit
   --help                 print this help and exit
 
@@ -210,6 +211,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// drainDelay is how long the server goes on accepting requests after SIGTERM, as the real
+// podinfo does: the pod's endpoint is still listed in Services and in the Ingress
+// controller's load balancer until the endpoint controller and the controller catch up, and
+// a pod that stopped listening at once would leave requests sent in that window to a
+// vanished address. At log level debug (local runs) there is no wait, again as the real app.
+func drainDelay(level string) time.Duration {
+	if level == "debug" {
+		return 0
+	}
+	return 3 * time.Second
+}
+
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	opts, ignored, err := parseArgs(args, os.Getenv)
@@ -266,8 +279,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	case sig := <-signals:
 		app.ready.Store(false)
-		logger.Info("signal received, shutting down", "signal", sig.String(),
-			"timeout", opts.shutdownTimeout.String())
+		app.healthy.Store(false)
+		delay := drainDelay(opts.level)
+		logger.Info("signal received: /readyz and /healthz fail from now on; still serving "+
+			"while load balancers drop this pod, then shutting down", "signal", sig.String(),
+			"serving_for", delay.String(), "timeout", opts.shutdownTimeout.String())
+		time.Sleep(delay)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.shutdownTimeout)
 	defer cancel()

@@ -353,3 +353,12 @@ func TestStress(t *testing.T) {
 	expect(t, ts, "GET", "/healthz", 200) // the busy loops do not starve the server
 	close(stop)
 }
+
+func TestDrainDelayKeepsServingAfterSigterm(t *testing.T) {
+	if got := drainDelay("info"); got != 3*time.Second {
+		t.Errorf("drainDelay(info) = %s, want 3s", got)
+	}
+	if got := drainDelay("debug"); got != 0 {
+		t.Errorf("drainDelay(debug) = %s, want 0", got)
+	}
+}
