@@ -122,10 +122,13 @@ def _why_ignored(relative: Path) -> str:
 def not_a_notebook(path: Path) -> str | None:
     """Why the file cannot be run as a notebook, or None when it can.
 
-    Deliberately looser than `nbformat.validate`: papermill runs notebooks that break the
-    schema in small ways (cell ids under nbformat_minor < 5, as VS Code and jupytext write
+    nbformat's own validation, with `relax_add_props`: papermill runs notebooks that carry keys
+    the schema does not name (cell ids under nbformat_minor < 5, as VS Code and jupytext write
     them; keys an editor added), and those are graded, not refused as "not a notebook".
     """
+    import warnings
+
+    import nbformat
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
@@ -133,6 +136,12 @@ def not_a_notebook(path: Path) -> str | None:
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list) or \
             not isinstance(document.get("nbformat"), int) or document["nbformat"] < 4:
         return "JSON, but not a Jupyter notebook of format 4 (no cells, or no nbformat 4)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")    # nbformat's notes on ids it would add
+            nbformat.validate(document, relax_add_props=True)
+    except nbformat.ValidationError as error:
+        return f"a notebook that breaks the notebook format ({str(error.message)[:160]})"
     return None
 
 

@@ -445,23 +445,21 @@ def _alive(pid: int) -> bool:
     A zombie main thread does not mean the process is gone: a Go program that is shutting
     down keeps its other threads, and its listening sockets, until they finish. Where no
     init process reaps orphans (some containers), a finished process stays a zombie, and
-    that counts as gone.
+    that counts as gone. (psutil lists the threads of a process whose main thread is a
+    zombie, and gives each thread's own state.)
     """
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        threads = psutil.Process(pid).threads()
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return True
-    for task in tasks:
+    for thread in threads:
         try:
-            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+            if psutil.Process(thread.id).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                return True
+        except psutil.NoSuchProcess:
             continue
-        if state not in ("Z", "X"):
+        except psutil.AccessDenied:
             return True
     return False

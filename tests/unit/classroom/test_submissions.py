@@ -104,12 +104,31 @@ def test_not_a_notebook(tmp_path, text, fragment):
 
 def test_a_notebook_papermill_runs_is_a_notebook_though_it_breaks_the_schema(tmp_path):
     # Cell ids under nbformat_minor 4, as VS Code and jupytext write them: nbformat.validate
-    # refuses it, papermill runs it, so it is graded.
+    # refuses it unless relax_add_props, papermill runs it, so it is graded.
     document = {**_notebook(), "nbformat_minor": 4,
                 "cells": [{**_cell("print(1)"), "id": "c1"}]}
     path = tmp_path / "02-configmaps.ipynb"
     path.write_text(json.dumps(document))
     assert handed_in.not_a_notebook(path) is None
+
+
+def test_keys_an_editor_added_do_not_make_it_not_a_notebook(tmp_path):
+    document = {**_notebook(), "metadata": {"vscode": {"interpreter": {"hash": "x"}}},
+                "cells": [{**_cell("print(1)"), "jupytext": {"lines": 1}}]}
+    path = tmp_path / "02-configmaps.ipynb"
+    path.write_text(json.dumps(document))
+    assert handed_in.not_a_notebook(path) is None
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"source": 5}, "breaks the notebook format"),
+    ({"cell_type": "spreadsheet"}, "breaks the notebook format"),
+])
+def test_nbformat_refuses_a_cell_no_kernel_can_run(tmp_path, change, fragment):
+    document = {**_notebook(), "cells": [{**_cell("print(1)"), **change}]}
+    path = tmp_path / "02-configmaps.ipynb"
+    path.write_text(json.dumps(document))
+    assert fragment in (handed_in.not_a_notebook(path) or "")
 
 
 def test_a_clean_run_passes_with_zero_points():
