@@ -464,7 +464,9 @@ def build(say: Progress | None = None, v: Versions | None = None) -> str:
 
 
 def _remove_older_nodes(keep: str, say: Progress) -> None:
-    """Node images of earlier recipes (1.6 GB each) go once a new one is built."""
+    """Node images of earlier recipes (1.6 GB each) go once a new one is built, and so do the
+    images of earlier recipes that a rebuild left untagged (a stand-in rebuilt under the same
+    tag leaves its former self behind, nameless)."""
     listed = _proc.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
                         NODE_REPOSITORY], timeout=60)
     older = [tag for tag in listed.stdout.split() if tag != keep] if listed.ok else []
@@ -472,6 +474,13 @@ def _remove_older_nodes(keep: str, say: Progress) -> None:
         done = _proc.run(["docker", "rmi", *older], timeout=300)
         say(f"removed the node images of earlier recipes: {', '.join(older)}" if done.ok else
             f"could not remove older node images ({done.output.strip()}); `docker rmi` them")
+    pruned = _proc.run(["docker", "image", "prune", "--force", "--filter",
+                        f"label={RECIPE_LABEL}"], timeout=300)
+    reclaimed = pruned.stdout.strip().splitlines()[-1:] if pruned.ok else []
+    if reclaimed and reclaimed[0].startswith("Total reclaimed space") and \
+            not reclaimed[0].endswith(" 0B"):
+        say(f"removed the untagged images of earlier recipes "
+            f"({reclaimed[0].rpartition(': ')[2]} freed)")
 
 
 def _system_images(v: Versions, images: dict[str, str], sandbox: dict[str, Path],

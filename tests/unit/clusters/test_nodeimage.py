@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from checker.clusters import _proc
 from checker.clusters import kind as kind_module
 from checker.clusters import nodeimage
 from checker.clusters.versions import load
@@ -194,3 +195,21 @@ def test_ingress_traffic_cells_run_only_where_a_controller_serves(capsys, backen
     assert said in capsys.readouterr().out
     if runs:
         assert capsys.readouterr().out == ""
+
+
+def test_a_new_node_image_takes_the_older_ones_and_the_untagged_leftovers_with_it(monkeypatch):
+    calls, said = [], []
+    answers = {"images": "rwk.local/kind-node:v1-old\nrwk.local/kind-node:v1-new\n",
+               "rmi": "", "image": "Deleted: sha256:aa\n\nTotal reclaimed space: 529.7MB\n"}
+
+    def run(args, **_):
+        calls.append(list(args))
+        return _proc.Result(args=tuple(args), code=0, stdout=answers[args[1]], stderr="")
+
+    monkeypatch.setattr(_proc, "run", run)
+    nodeimage._remove_older_nodes("rwk.local/kind-node:v1-new", said.append)
+    assert ["docker", "rmi", "rwk.local/kind-node:v1-old"] in calls
+    assert ["docker", "image", "prune", "--force", "--filter",
+            f"label={nodeimage.RECIPE_LABEL}"] in calls
+    assert said == ["removed the node images of earlier recipes: rwk.local/kind-node:v1-old",
+                    "removed the untagged images of earlier recipes (529.7MB freed)"]
