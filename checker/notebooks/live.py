@@ -528,8 +528,31 @@ def watch_rollout(deployment: str, namespace: str,
 
     finished = run.loop(done, limit, draw, on_tick=lambda: rollout.sample(run.seconds()))
     if until is not None and not finished:
-        raise TimeoutError(f"the rollout of {deployment} did not finish within {limit:g} s")
+        raise TimeoutError(f"the rollout of {deployment} did not finish within {limit:g} s "
+                           f"({_stands(rollout.deployment, deployment, namespace)})")
     return rollout.samples()
+
+
+def _summary(deployment: dict | None) -> str:
+    """A Deployment's generations, replica counts and conditions, in one line."""
+    if not deployment:
+        return "nothing"
+    status = deployment.get("status") or {}
+    conditions = ", ".join(f"{c.get('type')}={c.get('status')}/{c.get('reason', '-')}"
+                           for c in status.get("conditions") or [])
+    counts = " ".join(f"{key}={status.get(key, 0)}" for key in
+                      ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"))
+    return (f"generation {deployment['metadata'].get('generation')}, observed "
+            f"{status.get('observedGeneration')}, {counts}, conditions {conditions or 'none'}")
+
+
+def _stands(seen: dict | None, name: str, namespace: str) -> str:
+    """Where a rollout that ran out of time stands: as the view last saw it, and as the API
+    server says now (the two differ only when the view's watch fell behind)."""
+    done = subprocess.run([kubectl_binary(), "get", "deployment", name, "-n", namespace,
+                           "-o", "json"], capture_output=True, text=True, timeout=30)
+    now = _summary(json.loads(done.stdout)) if done.returncode == 0 else done.stderr.strip()
+    return f"the view last saw: {_summary(seen)}; the API server now says: {now}"
 
 
 def watch_hpa(name: str, namespace: str, *, until: Callable[[dict], bool] | None = None,

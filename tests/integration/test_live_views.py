@@ -179,3 +179,19 @@ def test_watch_rollout_costs_one_watch_per_kind(kubectl: Kubectl, namespace: str
     rollout = [r for r in sent(requests, namespace) if r[1] != "endpointslices"]
     assert sorted(rollout) == [("GET", "deployments", True), ("GET", "pods", True),
                                ("GET", "pods", True), ("GET", "replicasets", True)], rollout
+
+
+def test_a_rollout_view_that_runs_out_of_time_says_where_the_rollout_stands(
+        kubectl: Kubectl, namespace: str, sandbox: Sandbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(sandbox.kubeconfig))
+    apply(kubectl, DEPLOYMENT, namespace)
+    with pytest.raises(TimeoutError) as raised:
+        live.watch_rollout("web", namespace,
+                           change=f"{REAL} set env deployment/web -n {namespace} STEP=3",
+                           until=lambda deployment: False, limit=3)
+    message = str(raised.value)
+    assert "did not finish within 3 s" in message, message
+    assert "the view last saw: generation 2" in message, message
+    assert "the API server now says: generation 2" in message, message
+    assert "Progressing=True/" in message, message
