@@ -97,7 +97,8 @@ def _source_digest(folder: Path) -> str:
     their cache entry changes with the code, not only with the version they report."""
     digest = hashlib.sha256()
     for path in sorted(folder.glob("*")):
-        if path.suffix == ".go" and not path.name.endswith("_test.go") or path.name in ("go.mod", "go.sum"):
+        source = path.suffix == ".go" and not path.name.endswith("_test.go")
+        if source or path.name in ("go.mod", "go.sum"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:8]
 
@@ -141,12 +142,11 @@ def go_parts(v: Versions) -> tuple[GoPart, ...]:
                 f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=v{v.traefik}",
                 "-o", "{out}/traefik", "github.com/traefik/traefik/v3/cmd/traefik"),
                cache_dir() / "build" / f"traefik-v{v.traefik}", prepare=_traefik_module),
-        *(GoPart(f"podinfo-{tag.rsplit(':', 1)[1]}",
-                 f"{tag.rsplit(':', 1)[1]}-src{_source_digest(IMAGES_DIR / 'podinfo')}", ("podinfo",),
-                 ("build", "-v", *flags, "-ldflags",
-                  f"-s -w -X main.version={tag.rsplit(':', 1)[1]}", "-o", "{out}/podinfo", "."),
+        *(GoPart(f"podinfo-{version}", f"{version}-src{_source_digest(IMAGES_DIR / 'podinfo')}",
+                 ("podinfo",), ("build", "-v", *flags, "-ldflags",
+                                f"-s -w -X main.version={version}", "-o", "{out}/podinfo", "."),
                  IMAGES_DIR / "podinfo")
-          for tag in STAND_INS["podinfo"]),
+          for version in (tag.rsplit(":", 1)[1] for tag in STAND_INS["podinfo"])),
     )
 
 

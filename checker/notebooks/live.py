@@ -534,16 +534,14 @@ def watch_rollout(deployment: str, namespace: str,
 
 
 def _summary(deployment: dict | None) -> str:
-    """A Deployment's generations, replica counts and conditions, in one line."""
+    """A Deployment's generation, what the checks' rollout rule says of it, and its
+    conditions, in one line."""
     if not deployment:
         return "nothing"
-    status = deployment.get("status") or {}
     conditions = ", ".join(f"{c.get('type')}={c.get('status')}/{c.get('reason', '-')}"
-                           for c in status.get("conditions") or [])
-    counts = " ".join(f"{key}={status.get(key, 0)}" for key in
-                      ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"))
-    return (f"generation {deployment['metadata'].get('generation')}, observed "
-            f"{status.get('observedGeneration')}, {counts}, conditions {conditions or 'none'}")
+                           for c in (deployment.get("status") or {}).get("conditions") or [])
+    return (f"generation {deployment['metadata'].get('generation')}, "
+            f"{rollout_problem(deployment) or 'rolled out'}, conditions {conditions or 'none'}")
 
 
 def _stands(seen: dict | None, name: str, namespace: str) -> str:

@@ -26,12 +26,11 @@ pytestmark = pytest.mark.skipif(GO is None and os.environ.get("CI") != "true",
                                 reason="no Go toolchain here to build the stand-in")
 
 
-def go_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+GO_ENV = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
 
 
-def test_its_go_tests_pass(tmp_path: Path) -> None:
-    done = subprocess.run([GO or "go", "test", "./..."], cwd=SOURCE, env=go_env(tmp_path),
+def test_its_go_tests_pass() -> None:
+    done = subprocess.run([GO or "go", "test", "./..."], cwd=SOURCE, env=GO_ENV,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -54,7 +53,7 @@ def status(url: str) -> int:
 def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("podinfo") / "podinfo"
     done = subprocess.run([GO or "go", "build", "-o", str(out), "."], cwd=SOURCE,
-                          env=go_env(out.parent), capture_output=True, text=True, timeout=300)
+                          env=GO_ENV, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return out
 
