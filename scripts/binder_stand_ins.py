@@ -8,10 +8,19 @@ the Dockerfile's steps (a virtual environment, pip, adduser, apt-get) work in bo
 
 Only where no registry gives the real image: the rehearsal (scripts/rehearse_binder.py)
 calls it, and says so.
+
+The stand-in also trusts what this machine trusts: certificates an administrator added under
+/usr/local/share/ca-certificates (a network whose egress re-signs TLS, as these machines'
+does) go into it, and pip and Go are pointed at the system bundle, so that a build inside it
+reaches PyPI and the Go module proxy as the machine itself does. The real image trusts only
+the public roots, as mybinder.org's network needs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,13 +33,34 @@ PYTHON_TAG = "python:3.11-slim-bookworm"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates", "adduser")
 
 
+HOST_CAS = Path("/usr/local/share/ca-certificates")
+BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
 def build(say=print) -> list[str]:
     root = nodeimage._rootfs("python-slim", "bookworm", PACKAGES, say)
     link = root / "usr" / "local" / "bin" / "python"
     if not link.is_symlink():
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to("/usr/bin/python3")
-    nodeimage._import_rootfs(root, PYTHON_TAG, say)
+    added = sorted(HOST_CAS.rglob("*.crt")) if HOST_CAS.is_dir() else []
+    digest = hashlib.sha256()
+    for certificate in added:
+        target = root / "usr/local/share/ca-certificates" / certificate.name
+        shutil.copy2(certificate, target)
+        digest.update(certificate.read_bytes())
+    subprocess.run(["chroot", str(root), "update-ca-certificates"], check=True,
+                   capture_output=True)
+    recipe = f"{root.name}-{digest.hexdigest()[:8]}"
+    if nodeimage.image_recipe(PYTHON_TAG) != recipe:
+        say(f"importing {root.name} as {PYTHON_TAG} (stand-in; trusting {len(added)} "
+            "certificate(s) this machine added)")
+        tar = subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-c", "."],
+                             capture_output=True, check=True).stdout
+        nodeimage._import_tar(tar, PYTHON_TAG, [
+            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            f"ENV PIP_CERT={BUNDLE}", f"ENV SSL_CERT_FILE={BUNDLE}", "ENV LANG=C.UTF-8",
+            'CMD ["python3"]'], recipe)
     return [PYTHON_TAG]
 
 
