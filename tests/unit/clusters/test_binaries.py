@@ -36,7 +36,6 @@ def _forbid(*args, **kwargs):
 def cache(monkeypatch, tmp_path):
     monkeypatch.setenv("RWK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RWK_BINARY_SOURCE", raising=False)
-    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
     return tmp_path / "cache"
 
 
@@ -377,12 +376,6 @@ def test_each_group_takes_the_source_its_release_allows(cache, source, go, expec
     assert found == expected
 
 
-def test_a_seeded_group_comes_from_the_seed_whatever_the_source(cache):
-    for source in binaries.SOURCES:
-        for go in (True, False):
-            assert binaries.choose(_group("kwok"), source, go, seeded=True) == "seed"
-
-
 def test_kwok_is_never_downloaded_unverified_and_the_message_says_why(cache):
     with pytest.raises(BinariesUnavailable) as caught:
         binaries.choose(_group("kwok"), "download", go=True)
@@ -405,59 +398,9 @@ def test_auto_builds_kwok_without_trying_a_download(cache, groups_only, monkeypa
     assert built == ["kwok"]
 
 
-def _seed_cache(root: Path, names=None) -> None:
-    for group in groups(V):
-        for name in group.binaries:
-            if names is None or name in names:
-                path = root / "bin" / cached_path(name, group.version).name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(f"#!/bin/sh\necho {name}\n")
-    manifests = root / "manifests" / binaries.metrics_manifest_dir(V).name
-    manifests.mkdir(parents=True, exist_ok=True)
-    (manifests / "kustomization.yaml").write_text("resources:\n- rbac.yaml\n")
-    (manifests / "rbac.yaml").write_text("kind: List\n")
-
-
-def test_seed_provides_everything_without_network_or_go(cache, no_side_effects, monkeypatch,
-                                                       tmp_path):
-    seed = tmp_path / "seed"
-    _seed_cache(seed)
-    monkeypatch.setenv("RWK_BINARY_SEED", str(seed))
-    monkeypatch.setattr(binaries.shutil, "which", lambda name: None)
-    said: list[str] = []
-    found = binaries.ensure("auto", progress=said.append)
-    assert set(found.paths) == ALL_BINARIES
-    assert found["kwokctl"].read_text() == "#!/bin/sh\necho kwokctl\n"
-    assert all(p.stat().st_mode & 0o111 for p in found.paths.values())
-    manifests = binaries.metrics_manifest_dir(V)
-    assert (manifests / "rbac.yaml").read_text() == "kind: List\n"
-    assert sum("from the seed cache" in line for line in said) == 5
-    assert not binaries.needs_go("auto", V)
-
-
-def test_needs_go_when_kwok_is_missing_and_not_seeded(cache, no_side_effects, monkeypatch,
-                                                      tmp_path):
-    seed = tmp_path / "seed"
-    _seed_cache(seed, names={"kube-apiserver", "kube-controller-manager", "kube-scheduler",
-                             "kubectl", "etcd", "metrics-server"})
-    monkeypatch.setenv("RWK_BINARY_SEED", str(seed))
-    assert binaries.needs_go("auto", V)
-    _seed_cache(seed)
-    assert not binaries.needs_go("auto", V)
-
-
-def test_needs_go_only_for_the_manifests_when_every_binary_is_cached(cache, monkeypatch):
-    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
-    _precreate({b for g in groups(V) for b in g.binaries})
-    assert binaries.needs_go("auto", V)
-    _precreate()
-    assert not binaries.needs_go("auto", V)
-
-
 def test_metrics_manifests_never_come_from_github_without_go(cache, no_side_effects,
                                                             monkeypatch):
     """auto once fetched components.yaml from the release page when Go was absent."""
-    monkeypatch.delenv("RWK_BINARY_SEED", raising=False)
     _precreate({b for g in groups(V) for b in g.binaries})
     monkeypatch.setattr(binaries.shutil, "which", lambda name: None)
     for source in binaries.SOURCES:
