@@ -36,6 +36,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 import binder_stand_ins  # noqa: E402
 
 IMAGE = "rwk-binder:rehearsal"
+"""The image the rehearsal runs, built after the notebook-only commit; the first build is
+tagged IMAGE + "-first" and removed after the second (they share every layer before the
+copy)."""
 CONTAINER = "rwk-binder-rehearsal"
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(700)]
@@ -67,13 +70,15 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def build(folder: Path) -> tuple[float, str]:
-    """repo2docker's build of `folder`, as mybinder.org's builders run it; its log."""
+def build(folder: Path, image: str) -> tuple[float, str]:
+    """repo2docker's build of `folder` into `image`, as mybinder.org's builders run it (each
+    commit its own image name: repo2docker builds nothing when the name exists); its log."""
+    docker("rmi", image, check=False)
     config = binder_stand_ins.docker_config(lambda line: print(f"[binder] {line}"))
     began = time.monotonic()
     done = subprocess.run(
         [str(Path(sys.executable).with_name("jupyter-repo2docker")), "--no-run",
-         "--user-id", "1000", "--user-name", "jovyan", "--image-name", IMAGE, str(folder)],
+         "--user-id", "1000", "--user-name", "jovyan", "--image-name", image, str(folder)],
         capture_output=True, text=True, timeout=1800,
         env={**os.environ, "DOCKER_CONFIG": str(config)})
     log = done.stdout + done.stderr
@@ -100,12 +105,13 @@ def steps(log: str) -> list[tuple[str, str, bool]]:
 
 def test_a_notebook_only_commit_rebuilds_from_the_cache_then_the_image_serves_a_session(
         clone: Path) -> None:
-    first, _ = build(clone)
+    first, _ = build(clone, f"{IMAGE}-first")
     notebook = clone / "lessons" / "02-configmaps.ipynb"
     notebook.write_text(notebook.read_text() + "\n")
     subprocess.run(["git", "-c", "user.name=rehearsal", "-c", "user.email=r@example.invalid",
                     "commit", "--quiet", "-am", "a notebook-only change"], cwd=clone, check=True)
-    second, log = build(clone)
+    second, log = build(clone, IMAGE)
+    docker("rmi", f"{IMAGE}-first", check=False)
     ran = steps(log)
     copy = next(i for i, (stage, instruction, _) in enumerate(ran)
                 if stage != "binaries" and re.match(r"COPY --chown=1000 \. /home/jovyan$", instruction))
