@@ -41,7 +41,7 @@ tagged IMAGE + "-first" and removed after the second (they share every layer bef
 copy)."""
 CONTAINER = "rwk-binder-rehearsal"
 
-pytestmark = [pytest.mark.cluster, pytest.mark.cost(700)]
+pytestmark = [pytest.mark.cluster, pytest.mark.cost(900)]
 
 
 def docker(*args: str, timeout: float = 1800, check: bool = True) -> subprocess.CompletedProcess:
