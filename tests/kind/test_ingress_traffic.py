@@ -43,8 +43,8 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a certificate for both hosts that it signs: (ca.crt, tls.crt, tls.key)."""
+def certificates(folder: Path, hosts: tuple[str, ...] = HOSTS) -> tuple[Path, Path, Path]:
+    """A CA, and a certificate for `hosts` that it signs: (ca.crt, tls.crt, tls.key)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("rwk test CA")).issuer_name(_name("rwk test CA"))
@@ -54,11 +54,11 @@ def certificates(folder: Path) -> tuple[Path, Path, Path]:
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(_name(HOSTS[0])).issuer_name(ca.subject)
+    leaf = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in HOSTS]),
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
     paths = folder / "ca.crt", folder / "tls.crt", folder / "tls.key"

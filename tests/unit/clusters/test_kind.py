@@ -21,6 +21,20 @@ from checker.clusters.versions import load
 from checker.errors import DockerUnavailable, PortInUse, StartFailed
 
 V = load()
+CRDS_FROM_THE_CACHE = "kind: CustomResourceDefinition  # from the cache\n"
+
+
+@pytest.fixture(autouse=True)
+def gateway_crds_in_the_cache(monkeypatch) -> list[str]:
+    """The Gateway API's CRDs as the cache would hold them, without Go or the real cache;
+    the list records each time the backend asks for them to be provided."""
+    from checker.clusters import binaries
+    asked: list[str] = []
+    monkeypatch.setattr(binaries, "ensure_gateway_crds", lambda v, *a: asked.append(v.gateway_api))
+    monkeypatch.setattr(binaries, "gateway_crds", lambda v: CRDS_FROM_THE_CACHE)
+    return asked
+
+
 METRICS_ARGS_WITHOUT = '["--cert-dir=/tmp","--secure-port=10250","--metric-resolution=15s"]'
 METRICS_ARGS_WITH = ('["--cert-dir=/tmp","--secure-port=10250","--metric-resolution=15s",'
                      '"--kubelet-insecure-tls"]')
@@ -244,6 +258,33 @@ def test_traefik_is_applied_with_the_tag_built_here_where_none_does():
     assert container["image"] == f"traefik:v{V.traefik}"
 
 
+@pytest.mark.parametrize("images", ["upstream", "local"])
+def test_the_gateway_api_and_its_class_come_before_traefik(images, gateway_crds_in_the_cache):
+    """Traefik's Gateway provider watches the Gateway API's objects from its start: their CRDs
+    are applied server-side (the HTTPRoute CRD is too large for a client-side apply), from
+    the release where a registry answers and from the cache where none does; then the
+    GatewayClass rwk, for Traefik's controller name."""
+    runner = FakeRunner()
+    _up(runner, images=images)
+    calls = runner.kubectl_calls()
+    stdin = iter(runner.applied)      # what each `apply -f -` read, in order
+    inputs = [next(stdin) if c[0] == "apply" and c[-2:] == ("-f", "-") else None for c in calls]
+    (crds,) = [i for i, c in enumerate(calls) if c[0] == "apply" and "--server-side" in c]
+    if images == "upstream":
+        assert calls[crds][-1] == kind_module.GATEWAY_CRDS.format(version=V.gateway_api)
+        assert gateway_crds_in_the_cache == []
+    else:
+        assert inputs[crds] == CRDS_FROM_THE_CACHE
+        assert gateway_crds_in_the_cache == [V.gateway_api]
+    established = next(i for i, c in enumerate(calls)
+                       if c[0] == "wait" and "--for=condition=Established" in c)
+    gateway_class = next(i for i, text in enumerate(inputs) if text and '"GatewayClass"' in text)
+    traefik = next(i for i, text in enumerate(inputs) if text and "kind: Deployment" in text)
+    assert crds < established < gateway_class < traefik
+    assert json.loads(inputs[gateway_class])["spec"]["controllerName"] == \
+        "traefik.io/gateway-controller"
+
+
 def test_the_nginx_ingress_class_is_applied_with_traefik():
     runner = FakeRunner()
     _up(runner)
@@ -307,7 +348,7 @@ def test_waits_for_both_rollouts_never_for_pods_by_selector_then_for_the_metrics
     # Waits come after everything is applied and patched; the metrics API after its rollout.
     last_change = max(i for i, c in enumerate(calls) if c[0] in ("apply", "patch"))
     assert calls.index(rollouts[0]) > last_change
-    (api,) = [c for c in calls if c[0] == "wait"]
+    (api,) = [c for c in calls if c[0] == "wait" and "apiservice" in " ".join(c)]
     assert "apiservice/v1beta1.metrics.k8s.io" in api and calls.index(api) > calls.index(rollouts[1])
 
 
