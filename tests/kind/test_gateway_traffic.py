@@ -16,7 +16,6 @@ import base64
 import math
 import socket
 import ssl
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from checker.clusters.base import Kubectl
 
 from ..integration.conftest import fresh_namespace
 from .conftest import KIND_TEST_COST
-from .test_ingress_traffic import certificates, curl, served_by
+from .test_ingress_traffic import certificates, curl, serve, served_by
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
@@ -115,22 +114,9 @@ def served(kind_cluster, api, kubectl: Kubectl, tmp_path_factory) -> Iterator[tu
     folder = tmp_path_factory.mktemp("gateway")
     ca, crt, key = certificates(folder, (HOST,))
     with fresh_namespace(api, "gateway-traffic") as namespace:
-        done = kubectl("create", "secret", "tls", "tls-cert", "-n", namespace, f"--cert={crt}",
-                       f"--key={key}")
-        assert done.ok, done.output
-        key.unlink()
         manifest = app("api-server", "6.7.0", 3) + "---" + app("api-server-canary", "6.7.1", 1)
-        done = kubectl("apply", "-n", namespace, "-f", "-", input=manifest + "---" + GATEWAY)
-        assert done.ok, done.output
-        for deployment in ("api-server", "api-server-canary"):
-            done = kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
-                           "--timeout=180s", timeout=200)
-            assert done.ok, done.output
-        end = time.monotonic() + 90
-        while curl("--resolve", f"{HOST}:443:127.0.0.1", "--cacert", str(ca),
-                   f"https://{HOST}/")[0] != 200:
-            assert time.monotonic() < end, f"{HOST} never answered 200 through the Gateway"
-            time.sleep(2)
+        serve(kubectl, namespace, (crt, key, ca), manifest + "---" + GATEWAY,
+              ("api-server", "api-server-canary"), HOST)
         yield namespace, ca
 
 

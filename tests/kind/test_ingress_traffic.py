@@ -110,22 +110,32 @@ def served(kind_cluster, api, kubectl: Kubectl, tmp_path_factory) -> Iterator[tu
         others = holders_of_the_hosts(kubectl, namespace)
         assert not others, f"other Ingresses already route {HOSTS}: {others}; their answers " \
                            "would mix with this test's"
-        done = kubectl("create", "secret", "tls", "tls-cert", "-n", namespace, f"--cert={crt}",
-                       f"--key={key}")
-        assert done.ok, done.output
-        key.unlink()
-        done = kubectl("apply", "-f", "-", input=reference_manifest(namespace))
-        assert done.ok, done.output
-        for deployment in ("api-server", "frontend"):
-            done = kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
-                           "--timeout=180s", timeout=200)
-            assert done.ok, done.output
-        end = time.monotonic() + 90
-        while curl("--resolve", f"{HOSTS[0]}:443:127.0.0.1", "--cacert", str(ca),
-                   f"https://{HOSTS[0]}/")[0] != 200:
-            assert time.monotonic() < end, "api.example.com never answered 200 through Traefik"
-            time.sleep(2)
+        serve(kubectl, namespace, (crt, key, ca), reference_manifest(namespace),
+              ("api-server", "frontend"), HOSTS[0])
         yield namespace, ca
+
+
+def serve(kubectl: Kubectl, namespace: str, tls: tuple[Path, Path, Path], manifest: str,
+          deployments: tuple[str, ...], host: str) -> None:
+    """The Secret tls-cert from (tls.crt, tls.key, ca.crt) (the key file then removed),
+    `manifest` applied in `namespace`, `deployments` rolled out; return once
+    https://`host`/ answers 200 through Traefik."""
+    crt, key, ca = tls
+    done = kubectl("create", "secret", "tls", "tls-cert", "-n", namespace, f"--cert={crt}",
+                   f"--key={key}")
+    assert done.ok, done.output
+    key.unlink()
+    done = kubectl("apply", "-n", namespace, "-f", "-", input=manifest)
+    assert done.ok, done.output
+    for deployment in deployments:
+        done = kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
+                       "--timeout=180s", timeout=200)
+        assert done.ok, done.output
+    end = time.monotonic() + 90
+    while curl("--resolve", f"{host}:443:127.0.0.1", "--cacert", str(ca),
+               f"https://{host}/")[0] != 200:
+        assert time.monotonic() < end, f"{host} never answered 200 through Traefik"
+        time.sleep(2)
 
 
 def test_https_to_api_example_com_reaches_the_api_server_pods(served):
