@@ -362,8 +362,8 @@ class Kind:
         built = "a node image built here" if source == "local" else (
             "kindest/node " + v.kind_node_image.split(":")[1].split("@")[0])
         say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on {built}, "
-            f"Traefik {v.traefik} serving Ingresses of class nginx on ports 80 and 443 of "
-            f"this machine, metrics-server ready, context {self.context}")
+            f"Traefik {v.traefik} serving Ingresses of class nginx and Gateways of class rwk "
+            f"on ports 80 and 443 of this machine, metrics-server ready, context {self.context}")
 
     def _kind_version(self, v: Versions) -> tuple[str, str]:
         result = self.runner([self.kind, "version"], timeout=30)
