@@ -121,6 +121,27 @@ def install_gateway_api(kubectl: Kubectl, crds: str, controller: str, say: Progr
     kubectl.apply(gateway_class(controller), "the GatewayClass rwk")
 
 
+def gateway_api_status(kubectl: Kubectl) -> Component:
+    """The course's GatewayClass, as its controller (the sandbox, on the sandbox) last
+    described it: accepted, or why not."""
+    found = kubectl("get", "gatewayclass", GATEWAY_CLASS, "-o", "json", timeout=10)
+    try:
+        item = json.loads(found.stdout) if found.ok else None
+    except ValueError:
+        item = None
+    if not isinstance(item, dict) or "spec" not in item:
+        return Component("Gateway API", False, f"no GatewayClass {GATEWAY_CLASS}; run `rwk up`")
+    controller = item["spec"].get("controllerName", "?")
+    accepted = next((c for c in (item.get("status") or {}).get("conditions") or []
+                     if c.get("type") == "Accepted"), None)
+    if accepted and accepted.get("status") == "True":
+        return Component("Gateway API", True,
+                         f"GatewayClass {GATEWAY_CLASS} accepted by {controller}")
+    why = f"{accepted.get('reason')}: {accepted.get('message')}" if accepted else "no status yet"
+    return Component("Gateway API", False,
+                     f"GatewayClass {GATEWAY_CLASS} not accepted by {controller} ({why})")
+
+
 @dataclass(frozen=True)
 class NodeState:
     name: str

@@ -31,7 +31,7 @@ from ..errors import (BackendError, BinariesUnavailable, DockerUnavailable, Port
                       StartFailed, UsageError)
 from . import _proc
 from .base import (ClusterStatus, Component, Kubectl, Progress, course_work,
-                   install_gateway_api, read_status, reset_namespaces)
+                   gateway_api_status, install_gateway_api, read_status, reset_namespaces)
 from .binaries import cached_path
 from .versions import Versions, load
 
@@ -516,7 +516,8 @@ class Kind:
         if not status.reachable:
             return status
         return dataclasses.replace(status, components=(*status.components,
-                                                        self._controller(kubectl)))
+                                                        self._controller(kubectl),
+                                                        gateway_api_status(kubectl)))
 
     def built_here(self) -> bool:
         """True when the control-plane node runs a node image built by `rwk node-image`."""

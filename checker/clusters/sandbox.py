@@ -8,6 +8,7 @@ kubelet and volume provisioner do), the `standard` StorageClass and its worker n
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -24,7 +25,7 @@ import yaml
 from ..errors import BackendError, PortInUse, StartFailed
 from . import _proc, background, binaries
 from .base import (Component, ClusterStatus, Kubectl, Progress, course_work,
-                   install_gateway_api, read_status, reset_namespaces)
+                   gateway_api_status, install_gateway_api, read_status, reset_namespaces)
 from .versions import Versions, load
 
 HERE = Path(__file__).parent
@@ -429,7 +430,11 @@ class Sandbox:
             Component(name, _alive(pid), f"pid {pid}" if _alive(pid) else
                       f"not running; log: {self.cluster_dir / 'logs' / (name + '.log')}")
             for name, pid in sorted(self.pids().items()))
-        return read_status(self.backend_name, kubectl, processes)
+        status = read_status(self.backend_name, kubectl, processes)
+        if not status.reachable:
+            return status
+        return dataclasses.replace(status, components=(*status.components,
+                                                        gateway_api_status(kubectl)))
 
     def reset(self, say: Progress) -> list[str]:
         return reset_namespaces(self.kubectl(), owned_cluster=True, say=say)

@@ -257,9 +257,12 @@ def _conditions(item: dict) -> dict[str, tuple[str, int]]:
     return {c["type"]: (c["status"], c.get("observedGeneration")) for c in found}
 
 
-def test_the_gateway_api_is_served_and_its_class_accepted(kubectl):
+def test_the_gateway_api_is_served_and_its_class_accepted(kubectl, sandbox):
     """`rwk up` installs the Gateway API's CRDs and the course's GatewayClass, which the
-    sandbox accepts as a controller would."""
+    sandbox accepts as a controller would; `rwk status` says so."""
+    (component,) = [c for c in sandbox.status().components if c.name == "Gateway API"]
+    assert component.healthy, component.detail
+    assert component.detail == "GatewayClass rwk accepted by rwk.example/sandbox"
     found = json.loads(kubectl("get", "gatewayclass", "rwk", "-o", "json").stdout)
     assert found["spec"]["controllerName"] == "rwk.example/sandbox"
     assert _conditions(found)["Accepted"] == ("True", found["metadata"]["generation"])

@@ -40,6 +40,11 @@ METRICS_ARGS_WITH = ('["--cert-dir=/tmp","--secure-port=10250","--metric-resolut
                      '"--kubelet-insecure-tls"]')
 
 
+ACCEPTED_CLASS = {"spec": {"controllerName": "traefik.io/gateway-controller"},
+                  "status": {"conditions": [{"type": "Accepted", "status": "True",
+                                             "reason": "Accepted", "message": ""}]}}
+
+
 class FakeRunner:
     """Records every command; answers the ones the kind backend issues."""
 
@@ -49,7 +54,8 @@ class FakeRunner:
                  kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
                  controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane",
                  readyz: tuple[bool, ...] = (True,), docker_code: int = 0,
-                 node_image: str = V.kind_node_image):
+                 node_image: str = V.kind_node_image, gateway_class: dict | None = None):
+        self.gateway_class = gateway_class or ACCEPTED_CLASS
         self.readyz = list(readyz)
         self.node_image = node_image
         self.docker_code = docker_code
@@ -119,6 +125,8 @@ class FakeRunner:
                     for n in ("rwk-control-plane", "rwk-worker", "rwk-worker2")]}), "")
             if rest[:2] == ("get", "apiservice"):
                 return _proc.Result(args, 0, "True", "")
+            if rest[:2] == ("get", "gatewayclass"):
+                return _proc.Result(args, 0, json.dumps(self.gateway_class), "")
             if rest[:2] == ("get", "pods"):
                 return _proc.Result(args, 0, json.dumps(self.controller_pods), "")
             if rest[:1] == ("get",) and "--all-namespaces" in rest:
@@ -451,6 +459,22 @@ def test_status_fails_when_the_controller_runs_on_a_worker():
     assert "on rwk-worker2, NOT the node with host ports 80/443 (rwk-control-plane)" in controller.detail
     assert not status.healthy
     assert "FAIL  ingress controller" in status.render()
+
+
+def test_status_says_whether_traefik_accepted_the_gateway_class():
+    (gateway,) = [c for c in Kind(runner=FakeRunner()).status().components
+                  if c.name == "Gateway API"]
+    assert gateway.healthy
+    assert gateway.detail == "GatewayClass rwk accepted by traefik.io/gateway-controller"
+    waiting = {"spec": {"controllerName": "traefik.io/gateway-controller"},
+               "status": {"conditions": [{"type": "Accepted", "status": "Unknown",
+                                          "reason": "Pending", "message": "Waiting for controller"}]}}
+    status = Kind(runner=FakeRunner(gateway_class=waiting,
+                                    controller_pods={"items": [_controller_pod("rwk-control-plane")]})).status()
+    (gateway,) = [c for c in status.components if c.name == "Gateway API"]
+    assert not gateway.healthy and not status.healthy
+    assert gateway.detail == ("GatewayClass rwk not accepted by traefik.io/gateway-controller "
+                              "(Pending: Waiting for controller)")
 
 
 def test_status_fails_without_a_controller_pod():
