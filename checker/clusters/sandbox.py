@@ -151,7 +151,6 @@ class Sandbox:
             self._restart(bins, say)
         else:
             self._create(bins, v, say)
-            self._verify_components(bins, say)
         self._set_up_objects(kubectl, v, say)
         kubectl.wait_nodes_ready(WORKERS, timeout=60, say=say)
         _offer_kubectl(bins["kubectl"], say)
@@ -169,20 +168,25 @@ class Sandbox:
         config = self.workdir / f"{self.name}-kwokctl.yaml"
         say(f"starting the sandbox control plane (etcd, kube-apiserver, controller-manager, "
             f"scheduler, kwok, metrics-server) on port {port}")
-        for attempt in (1, 2):
+        for attempt in (1, 2, 3):
             config.write_text(self.kwokctl_config(bins, v, port))
             result = self._kwokctl(bins, "create", "cluster", "--name", self.name,
                                    "--config", str(config), "--wait", "90s", timeout=180)
-            if result.ok:
+            dead = self._dead_components() if result.ok else []
+            if result.ok and not dead:
                 return
-            if attempt == 1 and self._lost_a_port_race():
-                # Another process took one of the ports between our pick and the bind.
-                say("a port was taken while the sandbox started; retrying with other ports")
-                self._kwokctl(bins, "delete", "cluster", "--name", self.name)
-                continue
-            said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
-            self._abort(bins, self._failed_component(result.output),
-                        f"kwokctl create failed; it said: {said}")
+            if not self._lost_a_port_race() or attempt == 3:
+                break
+            # Another process took one of the ports between our pick and the bind: at once
+            # (kwokctl create fails) or a moment later (a component exits after the create).
+            say("a port was taken while the sandbox started; retrying with other ports")
+            self._kwokctl(bins, "delete", "cluster", "--name", self.name)
+        if result.ok:
+            self._verify_components(bins, say, dead)
+            return
+        said = result.output.strip().splitlines()[-1] if result.output.strip() else "?"
+        self._abort(bins, self._failed_component(result.output),
+                    f"kwokctl create failed; it said: {said}")
 
     def _lost_a_port_race(self) -> bool:
         logs = self.cluster_dir / "logs"
@@ -220,19 +224,18 @@ class Sandbox:
         pids = self.pids()
         return [name for name in COMPONENTS if name not in pids or not _alive(pids[name])]
 
-    def _verify_components(self, bins: binaries.BinarySet, say: Progress) -> None:
+    def _verify_components(self, bins: binaries.BinarySet, say: Progress,
+                           dead: list[str]) -> None:
         """Every component must still run a moment after start. One that exited (metrics-server
         panics when the API server refuses its first connection, seen on a loaded machine)
         is started once more; a second exit removes the cluster, saying which."""
-        for attempt in (1, 2):
-            dead = self._dead_components()
-            if not dead:
-                return
-            if attempt == 1:
-                say(f"{', '.join(dead)} exited right after starting; starting it again")
-                self._clear_stale_pids()
-                self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
-        self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting, twice")
+        if not dead:
+            return
+        say(f"{', '.join(dead)} exited right after starting; starting it again")
+        self._clear_stale_pids()
+        self._kwokctl(bins, "start", "cluster", "--name", self.name, "--wait", "60s")
+        if dead := self._dead_components():
+            self._abort(bins, dead[0], f"{', '.join(dead)} exited right after starting, twice")
 
     def _abort(self, bins: binaries.BinarySet, component: str, summary: str) -> None:
         """Remove a half-started cluster, keeping the failed component's log; raise."""

@@ -17,6 +17,7 @@ later ones reuse BuildKit's cache.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -107,7 +108,11 @@ def test_a_notebook_only_commit_rebuilds_from_the_cache_then_the_image_serves_a_
         clone: Path) -> None:
     first, _ = build(clone, f"{IMAGE}-first")
     notebook = clone / "lessons" / "02-configmaps.ipynb"
-    notebook.write_text(notebook.read_text() + "\n")
+    # A change no earlier build can have seen: BuildKit keys the copy on the files' content,
+    # so a fixed edit would come from the cache of another rehearsal of the same commit.
+    content = json.loads(notebook.read_text())
+    content["metadata"]["rwk_rehearsal"] = secrets.token_hex(8)
+    notebook.write_text(json.dumps(content, indent=1) + "\n")
     subprocess.run(["git", "-c", "user.name=rehearsal", "-c", "user.email=r@example.invalid",
                     "commit", "--quiet", "-am", "a notebook-only change"], cwd=clone, check=True)
     second, log = build(clone, IMAGE)

@@ -28,25 +28,66 @@ def _sandbox(tmp_path, monkeypatch, dead_runs: list[list[str]]) -> tuple[Sandbox
 
 
 def test_a_component_that_exits_once_is_started_again(tmp_path, monkeypatch):
-    box, issued = _sandbox(tmp_path, monkeypatch, [["metrics-server"], []])
+    box, issued = _sandbox(tmp_path, monkeypatch, [[]])
     said: list[str] = []
-    box._verify_components(BINS, said.append)
+    box._verify_components(BINS, said.append, ["metrics-server"])
     assert issued == [("/cache/kwokctl", "start", "cluster", "--name", "t", "--wait", "60s")]
     assert said == ["metrics-server exited right after starting; starting it again"]
 
 
 def test_a_component_that_exits_twice_removes_the_cluster_and_says_which(tmp_path,
                                                                          monkeypatch):
-    box, issued = _sandbox(tmp_path, monkeypatch, [["metrics-server"], ["metrics-server"]])
+    box, issued = _sandbox(tmp_path, monkeypatch, [["metrics-server"]])
     with pytest.raises(StartFailed, match="metrics-server exited right after starting, twice"):
-        box._verify_components(BINS, lambda _: None)
+        box._verify_components(BINS, lambda _: None, ["metrics-server"])
     assert [args[1:3] for args in issued] == [("start", "cluster"), ("delete", "cluster")]
 
 
 def test_nothing_is_started_again_when_every_component_runs(tmp_path, monkeypatch):
-    box, issued = _sandbox(tmp_path, monkeypatch, [[]])
-    box._verify_components(BINS, lambda _: None)
+    box, issued = _sandbox(tmp_path, monkeypatch, [])
+    box._verify_components(BINS, lambda _: None, [])
     assert issued == []
+
+
+def _a_taken_port_in_the_log(box: Sandbox, component: str) -> None:
+    logs = box.cluster_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / f"{component}.log").write_text(
+        '{"msg":"Failed to run server","err":"listen tcp 0.0.0.0:39941: bind: '
+        'address already in use"}\n')
+
+
+def test_a_port_taken_after_the_create_makes_a_new_cluster_on_other_ports(tmp_path,
+                                                                        monkeypatch):
+    # CI: kwok-controller bound its port after kwokctl create returned, found it taken, and
+    # died again on the same port when started once more.
+    box, issued = _sandbox(tmp_path, monkeypatch, [["kwok-controller"], []])
+    _a_taken_port_in_the_log(box, "kwok-controller")
+    real_delete = box._kwokctl
+
+    def delete_clears_the_logs(bins, *args, **kwargs):
+        if args[0] == "delete":
+            for log in (box.cluster_dir / "logs").glob("*.log"):
+                log.unlink()
+        return real_delete(bins, *args, **kwargs)
+
+    monkeypatch.setattr(box, "_kwokctl", delete_clears_the_logs)
+    configs: list[str] = []
+    monkeypatch.setattr(box, "kwokctl_config", lambda *_: configs.append("c") or "c")
+    said: list[str] = []
+    box._create(BINS, None, said.append)
+    assert [args[1:3] for args in issued] == [("create", "cluster"), ("delete", "cluster"),
+                                              ("create", "cluster")]
+    assert len(configs) == 2        # the ports are picked afresh for the second create
+    assert "a port was taken while the sandbox started; retrying with other ports" in said
+
+
+def test_a_component_that_dies_for_another_reason_is_not_taken_for_a_port_race(
+        tmp_path, monkeypatch):
+    box, issued = _sandbox(tmp_path, monkeypatch, [["metrics-server"], []])
+    monkeypatch.setattr(box, "kwokctl_config", lambda *_: "c")
+    box._create(BINS, None, lambda _: None)
+    assert [args[1:3] for args in issued] == [("create", "cluster"), ("start", "cluster")]
 
 
 def _config(flags: dict | None = None) -> dict:
