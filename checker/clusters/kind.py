@@ -30,13 +30,17 @@ import yaml
 from ..errors import (BackendError, BinariesUnavailable, DockerUnavailable, PortInUse,
                       StartFailed, UsageError)
 from . import _proc
-from .base import (ClusterStatus, Component, Kubectl, Progress, course_work, read_status,
-                   reset_namespaces)
+from .base import (ClusterStatus, Component, Kubectl, Progress, course_work,
+                   gateway_api_status, install_gateway_api, read_status, reset_namespaces)
 from .binaries import cached_path
 from .versions import Versions, load
 
 METRICS_MANIFEST = ("https://github.com/kubernetes-sigs/metrics-server/releases/download/"
                     "v{version}/components.yaml")
+GATEWAY_CRDS = ("https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+                "v{version}/standard-install.yaml")
+GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
+"""The controllerName Traefik's Gateway provider answers to: the GatewayClass rwk's on kind."""
 INSECURE_TLS_PATCH = ('[{"op":"add","path":"/spec/template/spec/containers/0/args/-",'
                       '"value":"--kubelet-insecure-tls"}]')
 KIND_RELEASE = "https://github.com/kubernetes-sigs/kind/releases/tag/v{version}"
@@ -223,6 +227,16 @@ def traefik_image(v: Versions, source: str) -> str:
     return v.traefik_image if source == "upstream" else f"traefik:v{v.traefik}"
 
 
+def gateway_crds_source(v: Versions, source: str) -> str:
+    """The Gateway API's standard channel: the release's file where a registry answers (a
+    learner's machine), else the CRDs of its Go module, from the cache."""
+    if source == "upstream":
+        return GATEWAY_CRDS.format(version=v.gateway_api)
+    from .binaries import ensure_gateway_crds, gateway_crds
+    ensure_gateway_crds(v)
+    return gateway_crds(v)
+
+
 def traefik_manifest(image: str) -> str:
     """kind_traefik.yaml with its image set."""
     text = TRAEFIK_MANIFEST.read_text()
@@ -348,8 +362,8 @@ class Kind:
         built = "a node image built here" if source == "local" else (
             "kindest/node " + v.kind_node_image.split(":")[1].split("@")[0])
         say(f"kind cluster {self.name!r} is up: Kubernetes v{v.kubernetes} on {built}, "
-            f"Traefik {v.traefik} serving Ingresses of class nginx on ports 80 and 443 of "
-            f"this machine, metrics-server ready, context {self.context}")
+            f"Traefik {v.traefik} serving Ingresses of class nginx and Gateways of class rwk "
+            f"on ports 80 and 443 of this machine, metrics-server ready, context {self.context}")
 
     def _kind_version(self, v: Versions) -> tuple[str, str]:
         result = self.runner([self.kind, "version"], timeout=30)
@@ -404,6 +418,9 @@ class Kind:
                         deadline: _Deadline) -> None:
         """The Ingress controller, its class, and metrics-server; then wait for them all."""
         kubectl = self.kubectl()
+        # The Gateway API first: Traefik's Gateway provider watches its objects from the start.
+        install_gateway_api(kubectl, gateway_crds_source(v, source), GATEWAY_CONTROLLER, say,
+                            timeout=deadline.left(APPLY_TIMEOUT, "install the Gateway API"))
         image = traefik_image(v, source)
         say(f"installing Traefik {v.traefik} ({image}) as the Ingress controller for class "
             f"nginx, on the node labelled {'='.join(MAPPED_NODE_LABEL)}")
@@ -499,7 +516,8 @@ class Kind:
         if not status.reachable:
             return status
         return dataclasses.replace(status, components=(*status.components,
-                                                        self._controller(kubectl)))
+                                                        self._controller(kubectl),
+                                                        gateway_api_status(kubectl)))
 
     def built_here(self) -> bool:
         """True when the control-plane node runs a node image built by `rwk node-image`."""

@@ -8,6 +8,7 @@ kubelet and volume provisioner do), the `standard` StorageClass and its worker n
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -23,8 +24,8 @@ import yaml
 
 from ..errors import BackendError, PortInUse, StartFailed
 from . import _proc, background, binaries
-from .base import (Component, ClusterStatus, Kubectl, Progress, course_work, read_status,
-                   reset_namespaces)
+from .base import (Component, ClusterStatus, Kubectl, Progress, course_work,
+                   gateway_api_status, install_gateway_api, read_status, reset_namespaces)
 from .versions import Versions, load
 
 HERE = Path(__file__).parent
@@ -32,6 +33,9 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
               "kwok-controller", "metrics-server")
 DEFAULT_PORT = 32443
 WORKERS = 3
+SANDBOX_GATEWAY_CONTROLLER = "rwk.example/sandbox"
+"""The controllerName of the sandbox's GatewayClass. No controller serves it: the sandbox
+writes the status one would (lesson 12 says so)."""
 ONE_INSTANCE_FLAGS = {
     "kube-controller-manager": {"leader-elect": "false"},
     "kube-scheduler": {"leader-elect": "false"},
@@ -309,6 +313,10 @@ class Sandbox:
         kubectl.apply((HERE / "sandbox_cluster.yaml").read_text(),
                       "the standard StorageClass and the nginx IngressClass")
         kubectl.apply(self.nodes_manifest(), "the worker nodes")
+        install_gateway_api(kubectl, binaries.gateway_crds(v), SANDBOX_GATEWAY_CONTROLLER, say)
+        # After the CRDs: kwok watches a kind once a Stage names it, and it must exist then.
+        kubectl.apply((HERE / "sandbox_gateway_stages.yaml").read_text(),
+                      "the sandbox's Gateway API Stages")
 
     def _kwokctl(self, bins: binaries.BinarySet, *args: str, timeout: float = 120) -> _proc.Result:
         return self.runner([str(bins["kwokctl"]), *args], env=self._env(), timeout=timeout)
@@ -425,7 +433,11 @@ class Sandbox:
             Component(name, _alive(pid), f"pid {pid}" if _alive(pid) else
                       f"not running; log: {self.cluster_dir / 'logs' / (name + '.log')}")
             for name, pid in sorted(self.pids().items()))
-        return read_status(self.backend_name, kubectl, processes)
+        status = read_status(self.backend_name, kubectl, processes)
+        if not status.reachable:
+            return status
+        return dataclasses.replace(status, components=(*status.components,
+                                                        gateway_api_status(kubectl)))
 
     def reset(self, say: Progress) -> list[str]:
         return reset_namespaces(self.kubectl(), owned_cluster=True, say=say)

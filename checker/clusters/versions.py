@@ -28,6 +28,8 @@ class Versions:
     """Traefik, the kind backend's Ingress controller."""
     traefik_image: str
     """Its official image, pinned by digest (pulled where a registry answers)."""
+    gateway_api: str
+    """The Gateway API CRDs `rwk up` installs, and the version Traefik speaks."""
     node_image: NodeImageVersions
     """What a kind node image built here is made of."""
 
@@ -70,5 +72,6 @@ def load(path: Path = VERSIONS_FILE) -> Versions:
         kind_node_image=data["kind"]["node_image"],
         traefik=data["traefik"]["version"],
         traefik_image=data["traefik"]["image"],
+        gateway_api=data["gateway_api"]["version"],
         node_image=NodeImageVersions(**data["node_image"]),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from kubernetes import client, watch
@@ -224,3 +225,87 @@ def test_crash_switch_makes_a_restart_loop(kubectl, namespace):
     status = wait_for(restarted_twice, 60, "two restarts")
     assert status["lastState"]["terminated"]["reason"] == "OOMKilled"
     assert status["lastState"]["terminated"]["exitCode"] == 137
+
+
+GATEWAY = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web}
+spec:
+  gatewayClassName: %(class)s
+  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+  - {name: https, protocol: HTTPS, port: 443, hostname: api.example.com,
+     tls: {mode: Terminate, certificateRefs: [{name: tls-cert}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api}
+spec:
+  parentRefs: [{name: web, sectionName: https}]
+  hostnames: [api.example.com]
+  rules:
+  - backendRefs: [{name: api-server, port: 80}]
+"""
+
+
+def _conditions(item: dict) -> dict[str, tuple[str, int]]:
+    """type -> (status, observedGeneration) of an object's status conditions, or of a
+    route's parent status (whose conditions are its own)."""
+    found = item["conditions"] if "parentRef" in item else (
+        (item.get("status") or {}).get("conditions") or [])
+    return {c["type"]: (c["status"], c.get("observedGeneration")) for c in found}
+
+
+def test_the_gateway_api_is_served_and_its_class_accepted(kubectl, sandbox):
+    """`rwk up` installs the Gateway API's CRDs and the course's GatewayClass, which the
+    sandbox accepts as a controller would; `rwk status` says so."""
+    (component,) = [c for c in sandbox.status().components if c.name == "Gateway API"]
+    assert component.healthy, component.detail
+    assert component.detail == "GatewayClass rwk accepted by rwk.example/sandbox"
+    found = json.loads(kubectl("get", "gatewayclass", "rwk", "-o", "json").stdout)
+    assert found["spec"]["controllerName"] == "rwk.example/sandbox"
+    assert _conditions(found)["Accepted"] == ("True", found["metadata"]["generation"])
+    versions = json.loads(kubectl("get", "crd", "httproutes.gateway.networking.k8s.io",
+                                  "-o", "json").stdout)["metadata"]["annotations"]
+    assert versions["gateway.networking.k8s.io/channel"] == "standard"
+
+
+def test_a_gateway_and_its_route_get_the_status_a_controller_writes(kubectl, namespace):
+    apply(kubectl, GATEWAY % {"class": "rwk"}, namespace)
+
+    def programmed():
+        gateway = get(kubectl, namespace, "gateway", "web")
+        return _conditions(gateway).get("Programmed") == ("True", 1) and gateway
+
+    gateway = wait_for(programmed, 30, "the Gateway to be Programmed")
+    assert _conditions(gateway)["Accepted"] == ("True", 1)
+
+    def accepted(generation: int):
+        route = get(kubectl, namespace, "httproute", "api")
+        parents = (route.get("status") or {}).get("parents") or []
+        return (parents and all(_conditions(p).get("Accepted") == ("True", generation)
+                                for p in parents) and route)
+
+    route = wait_for(lambda: accepted(1), 30, "the HTTPRoute to be Accepted")
+    (parent,) = route["status"]["parents"]
+    assert parent["parentRef"] == {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                   "namespace": namespace, "name": "web", "sectionName": "https"}
+    assert parent["controllerName"] == "rwk.example/sandbox"
+    assert _conditions(parent)["ResolvedRefs"] == ("True", 1)
+    # A change is a new generation, and its status is written again, for every parent.
+    patched = kubectl("patch", "httproute", "api", "-n", namespace, "--type=merge", "-p",
+                      json.dumps({"spec": {"parentRefs": [{"name": "web", "sectionName": "http"},
+                                                          {"name": "web", "sectionName": "https"}]}}))
+    assert patched.ok, patched.output
+    route = wait_for(lambda: accepted(2), 30, "the changed HTTPRoute to be Accepted again")
+    assert [p["parentRef"]["sectionName"] for p in route["status"]["parents"]] == ["http", "https"]
+
+
+def test_a_gateway_of_another_class_gets_no_status(kubectl, namespace):
+    """Only the course's class is the sandbox's: another class's Gateway stays as a
+    cluster without its controller leaves it."""
+    apply(kubectl, GATEWAY % {"class": "someone-else"}, namespace)
+    time.sleep(3)     # the sandbox's Stages act within a second
+    gateway = get(kubectl, namespace, "gateway", "web")
+    assert "Programmed" not in _conditions(gateway) or _conditions(gateway)["Programmed"][0] != "True"

@@ -43,8 +43,8 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a certificate for both hosts that it signs: (ca.crt, tls.crt, tls.key)."""
+def certificates(folder: Path, hosts: tuple[str, ...] = HOSTS) -> tuple[Path, Path, Path]:
+    """A CA, and a certificate for `hosts` that it signs: (ca.crt, tls.crt, tls.key)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("rwk test CA")).issuer_name(_name("rwk test CA"))
@@ -54,11 +54,11 @@ def certificates(folder: Path) -> tuple[Path, Path, Path]:
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(_name(HOSTS[0])).issuer_name(ca.subject)
+    leaf = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in HOSTS]),
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
     paths = folder / "ca.crt", folder / "tls.crt", folder / "tls.key"
@@ -110,22 +110,32 @@ def served(kind_cluster, api, kubectl: Kubectl, tmp_path_factory) -> Iterator[tu
         others = holders_of_the_hosts(kubectl, namespace)
         assert not others, f"other Ingresses already route {HOSTS}: {others}; their answers " \
                            "would mix with this test's"
-        done = kubectl("create", "secret", "tls", "tls-cert", "-n", namespace, f"--cert={crt}",
-                       f"--key={key}")
-        assert done.ok, done.output
-        key.unlink()
-        done = kubectl("apply", "-f", "-", input=reference_manifest(namespace))
-        assert done.ok, done.output
-        for deployment in ("api-server", "frontend"):
-            done = kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
-                           "--timeout=180s", timeout=200)
-            assert done.ok, done.output
-        end = time.monotonic() + 90
-        while curl("--resolve", f"{HOSTS[0]}:443:127.0.0.1", "--cacert", str(ca),
-                   f"https://{HOSTS[0]}/")[0] != 200:
-            assert time.monotonic() < end, "api.example.com never answered 200 through Traefik"
-            time.sleep(2)
+        serve(kubectl, namespace, (crt, key, ca), reference_manifest(namespace),
+              ("api-server", "frontend"), HOSTS[0])
         yield namespace, ca
+
+
+def serve(kubectl: Kubectl, namespace: str, tls: tuple[Path, Path, Path], manifest: str,
+          deployments: tuple[str, ...], host: str) -> None:
+    """The Secret tls-cert from (tls.crt, tls.key, ca.crt) (the key file then removed),
+    `manifest` applied in `namespace`, `deployments` rolled out; return once
+    https://`host`/ answers 200 through Traefik."""
+    crt, key, ca = tls
+    done = kubectl("create", "secret", "tls", "tls-cert", "-n", namespace, f"--cert={crt}",
+                   f"--key={key}")
+    assert done.ok, done.output
+    key.unlink()
+    done = kubectl("apply", "-n", namespace, "-f", "-", input=manifest)
+    assert done.ok, done.output
+    for deployment in deployments:
+        done = kubectl("rollout", "status", f"deployment/{deployment}", "-n", namespace,
+                       "--timeout=180s", timeout=200)
+        assert done.ok, done.output
+    end = time.monotonic() + 90
+    while curl("--resolve", f"{host}:443:127.0.0.1", "--cacert", str(ca),
+               f"https://{host}/")[0] != 200:
+        assert time.monotonic() < end, f"{host} never answered 200 through Traefik"
+        time.sleep(2)
 
 
 def test_https_to_api_example_com_reaches_the_api_server_pods(served):

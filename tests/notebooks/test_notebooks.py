@@ -48,7 +48,7 @@ CONVERGE_WAIT = 120
 COSTS = {"lessons/00-setup": 80, "lessons/02-configmaps": 27, "lessons/03-secrets": 22,
          "lessons/04-ingress": 30, "lessons/05-resources": 70, "lessons/06-probes": 65,
          "lessons/07-autoscaling": 165, "lessons/08-rolling-updates": 55, "lessons/09-storage": 40,
-         "lessons/10-pitfalls": 110, "lessons/11-capstone": 65}
+         "lessons/10-pitfalls": 110, "lessons/11-capstone": 65, "lessons/12-gateway-api": 30}
 """Seconds of one run, where it is well off the default (20; 10 for an unfilled exercise), as
 a CI run of 2026-12-03 measured them (under load): longest groups are scheduled first, so a
 long one underrated here starts late and ends the suite alone."""

@@ -6,6 +6,7 @@ Nothing is built, downloaded or run: every path that would do so is replaced by 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -50,9 +51,9 @@ def no_side_effects(monkeypatch):
 
 @pytest.fixture
 def groups_only(monkeypatch, no_side_effects):
-    """Look at the binary groups alone: skip the metrics-server manifest step, if any."""
-    monkeypatch.setattr(binaries, "_ensure_metrics_manifest", lambda *a, **k: None,
-                        raising=False)
+    """Look at the binary groups alone: skip the steps that copy manifests."""
+    monkeypatch.setattr(binaries, "_ensure_metrics_manifest", lambda *a, **k: None)
+    monkeypatch.setattr(binaries, "ensure_gateway_crds", lambda *a, **k: None)
 
 
 def _precreate(names=None) -> None:
@@ -63,11 +64,15 @@ def _precreate(names=None) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text("#!/bin/sh\n")
                 path.chmod(0o755)
-    if names is None and hasattr(binaries, "metrics_manifest_dir"):
+    if names is None:
         # The cached copy of metrics-server's manifests that kwokctl applies.
         manifests = binaries.metrics_manifest_dir(V)
         manifests.mkdir(parents=True, exist_ok=True)
         (manifests / "kustomization.yaml").write_text("resources:\n- components.yaml\n")
+        # And the Gateway API's CRDs that `rwk up` installs.
+        crds = binaries.gateway_crds_dir(V)
+        crds.mkdir(parents=True, exist_ok=True)
+        (crds / "gateway.networking.k8s.io_gateways.yaml").write_text("kind: CustomResourceDefinition\n")
 
 
 # --- the cache ----------------------------------------------------------------------------
@@ -406,9 +411,36 @@ def test_metrics_manifests_never_come_from_github_without_go(cache, no_side_effe
     for source in binaries.SOURCES:
         with pytest.raises(BinariesUnavailable) as caught:
             binaries.ensure(source)
-        assert "Go module" in str(caught.value)
-        assert "components.yaml publishes no checksum" in str(caught.value)
+        assert "Go module sigs.k8s.io/metrics-server" in str(caught.value)
+        assert "publish no checksum" in str(caught.value)
     assert not binaries.metrics_manifest_dir(V).exists()
+
+
+def test_the_gateway_crds_come_from_their_go_module_once_into_the_cache(cache, monkeypatch,
+                                                                         tmp_path):
+    """`go mod download -json` names the module's folder; its config/crd/standard is copied,
+    readable, and joined into one manifest; a second call runs nothing."""
+    module = tmp_path / "gateway-api@v" / "config" / "crd" / "standard"
+    module.mkdir(parents=True)
+    (module / "b_httproutes.yaml").write_text("kind: CustomResourceDefinition\nname: b\n")
+    (module / "a_gateways.yaml").write_text("kind: CustomResourceDefinition\nname: a\n")
+    module.chmod(0o555)
+    calls = []
+
+    def go(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, json.dumps({"Dir": str(module.parents[2])}), "")
+    monkeypatch.setattr(binaries.subprocess, "run", go)
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: "/usr/bin/go")
+    said: list[str] = []
+    folder = binaries.ensure_gateway_crds(V, said.append)
+    assert folder == binaries.gateway_crds_dir(V) == cache / "manifests" / f"gateway-api-v{V.gateway_api}"
+    assert calls == [["go", "mod", "download", "-json", f"sigs.k8s.io/gateway-api@v{V.gateway_api}"]]
+    assert said == [f"taking the Gateway API's CRDs from the Go module sigs.k8s.io/gateway-api@v{V.gateway_api}"]
+    assert binaries.gateway_crds(V) == "kind: CustomResourceDefinition\nname: a\n\n---\nkind: CustomResourceDefinition\nname: b\n"
+    assert folder.stat().st_mode & 0o200       # writable, unlike Go's module cache
+    binaries.ensure_gateway_crds(V, said.append)
+    assert len(calls) == 1
 
 
 # --- checksum verification ----------------------------------------------------------------

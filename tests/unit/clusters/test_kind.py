@@ -21,9 +21,28 @@ from checker.clusters.versions import load
 from checker.errors import DockerUnavailable, PortInUse, StartFailed
 
 V = load()
+CRDS_FROM_THE_CACHE = "kind: CustomResourceDefinition  # from the cache\n"
+
+
+@pytest.fixture(autouse=True)
+def gateway_crds_in_the_cache(monkeypatch) -> list[str]:
+    """The Gateway API's CRDs as the cache would hold them, without Go or the real cache;
+    the list records each time the backend asks for them to be provided."""
+    from checker.clusters import binaries
+    asked: list[str] = []
+    monkeypatch.setattr(binaries, "ensure_gateway_crds", lambda v, *a: asked.append(v.gateway_api))
+    monkeypatch.setattr(binaries, "gateway_crds", lambda v: CRDS_FROM_THE_CACHE)
+    return asked
+
+
 METRICS_ARGS_WITHOUT = '["--cert-dir=/tmp","--secure-port=10250","--metric-resolution=15s"]'
 METRICS_ARGS_WITH = ('["--cert-dir=/tmp","--secure-port=10250","--metric-resolution=15s",'
                      '"--kubelet-insecure-tls"]')
+
+
+ACCEPTED_CLASS = {"spec": {"controllerName": "traefik.io/gateway-controller"},
+                  "status": {"conditions": [{"type": "Accepted", "status": "True",
+                                             "reason": "Accepted", "message": ""}]}}
 
 
 class FakeRunner:
@@ -35,7 +54,8 @@ class FakeRunner:
                  kind_version: str = f"kind v{V.kind} go1.25.3 linux/amd64",
                  controller_pods: dict | None = None, mapped_nodes: str = "rwk-control-plane",
                  readyz: tuple[bool, ...] = (True,), docker_code: int = 0,
-                 node_image: str = V.kind_node_image):
+                 node_image: str = V.kind_node_image, gateway_class: dict | None = None):
+        self.gateway_class = gateway_class or ACCEPTED_CLASS
         self.readyz = list(readyz)
         self.node_image = node_image
         self.docker_code = docker_code
@@ -105,6 +125,8 @@ class FakeRunner:
                     for n in ("rwk-control-plane", "rwk-worker", "rwk-worker2")]}), "")
             if rest[:2] == ("get", "apiservice"):
                 return _proc.Result(args, 0, "True", "")
+            if rest[:2] == ("get", "gatewayclass"):
+                return _proc.Result(args, 0, json.dumps(self.gateway_class), "")
             if rest[:2] == ("get", "pods"):
                 return _proc.Result(args, 0, json.dumps(self.controller_pods), "")
             if rest[:1] == ("get",) and "--all-namespaces" in rest:
@@ -244,6 +266,33 @@ def test_traefik_is_applied_with_the_tag_built_here_where_none_does():
     assert container["image"] == f"traefik:v{V.traefik}"
 
 
+@pytest.mark.parametrize("images", ["upstream", "local"])
+def test_the_gateway_api_and_its_class_come_before_traefik(images, gateway_crds_in_the_cache):
+    """Traefik's Gateway provider watches the Gateway API's objects from its start: their CRDs
+    are applied server-side (the HTTPRoute CRD is too large for a client-side apply), from
+    the release where a registry answers and from the cache where none does; then the
+    GatewayClass rwk, for Traefik's controller name."""
+    runner = FakeRunner()
+    _up(runner, images=images)
+    calls = runner.kubectl_calls()
+    stdin = iter(runner.applied)      # what each `apply -f -` read, in order
+    inputs = [next(stdin) if c[0] == "apply" and c[-2:] == ("-f", "-") else None for c in calls]
+    (crds,) = [i for i, c in enumerate(calls) if c[0] == "apply" and "--server-side" in c]
+    if images == "upstream":
+        assert calls[crds][-1] == kind_module.GATEWAY_CRDS.format(version=V.gateway_api)
+        assert gateway_crds_in_the_cache == []
+    else:
+        assert inputs[crds] == CRDS_FROM_THE_CACHE
+        assert gateway_crds_in_the_cache == [V.gateway_api]
+    established = next(i for i, c in enumerate(calls)
+                       if c[0] == "wait" and "--for=condition=Established" in c)
+    gateway_class = next(i for i, text in enumerate(inputs) if text and '"GatewayClass"' in text)
+    traefik = next(i for i, text in enumerate(inputs) if text and "kind: Deployment" in text)
+    assert crds < established < gateway_class < traefik
+    assert json.loads(inputs[gateway_class])["spec"]["controllerName"] == \
+        "traefik.io/gateway-controller"
+
+
 def test_the_nginx_ingress_class_is_applied_with_traefik():
     runner = FakeRunner()
     _up(runner)
@@ -307,7 +356,7 @@ def test_waits_for_both_rollouts_never_for_pods_by_selector_then_for_the_metrics
     # Waits come after everything is applied and patched; the metrics API after its rollout.
     last_change = max(i for i, c in enumerate(calls) if c[0] in ("apply", "patch"))
     assert calls.index(rollouts[0]) > last_change
-    (api,) = [c for c in calls if c[0] == "wait"]
+    (api,) = [c for c in calls if c[0] == "wait" and "apiservice" in " ".join(c)]
     assert "apiservice/v1beta1.metrics.k8s.io" in api and calls.index(api) > calls.index(rollouts[1])
 
 
@@ -410,6 +459,22 @@ def test_status_fails_when_the_controller_runs_on_a_worker():
     assert "on rwk-worker2, NOT the node with host ports 80/443 (rwk-control-plane)" in controller.detail
     assert not status.healthy
     assert "FAIL  ingress controller" in status.render()
+
+
+def test_status_says_whether_traefik_accepted_the_gateway_class():
+    (gateway,) = [c for c in Kind(runner=FakeRunner()).status().components
+                  if c.name == "Gateway API"]
+    assert gateway.healthy
+    assert gateway.detail == "GatewayClass rwk accepted by traefik.io/gateway-controller"
+    waiting = {"spec": {"controllerName": "traefik.io/gateway-controller"},
+               "status": {"conditions": [{"type": "Accepted", "status": "Unknown",
+                                          "reason": "Pending", "message": "Waiting for controller"}]}}
+    status = Kind(runner=FakeRunner(gateway_class=waiting,
+                                    controller_pods={"items": [_controller_pod("rwk-control-plane")]})).status()
+    (gateway,) = [c for c in status.components if c.name == "Gateway API"]
+    assert not gateway.healthy and not status.healthy
+    assert gateway.detail == ("GatewayClass rwk not accepted by traefik.io/gateway-controller "
+                              "(Pending: Waiting for controller)")
 
 
 def test_status_fails_without_a_controller_pod():

@@ -20,8 +20,9 @@ import nbformat
 import pytest
 import yaml
 
-from checker.clusters.kind import (MAPPED_NODE_LABEL, controller_placement, ingress_class,
-                                   kind_config, traefik_image, traefik_manifest)
+from checker.clusters.base import gateway_class
+from checker.clusters.kind import (GATEWAY_CONTROLLER, MAPPED_NODE_LABEL, controller_placement,
+                                   ingress_class, kind_config, traefik_image, traefik_manifest)
 from checker.clusters.versions import load
 from checker.notebooks.helpers import others_routing, routes_of, shared_routes
 
@@ -102,12 +103,24 @@ def test_the_host_ports_lead_to_the_entry_points_traefik_listens_on():
     listening = {int(a.rsplit(":", 1)[1]) for a in container["args"]
                  if re.match(r"--entryPoints\.\w+\.address=", a)}
     mapped = {p["hostPort"]: p["containerPort"] for p in container["ports"] if p.get("hostPort")}
-    assert mapped == {80: 8000, 443: 8443}
+    assert mapped == {80: 80, 443: 443}
     assert set(mapped.values()) <= listening
-    # Unprivileged ports: the container runs as a non-root user with no capabilities.
-    assert all(port >= 1024 for port in listening)
+    # Traefik's Gateway provider serves a listener from the entry point on the listener's
+    # port; the course's Gateway listens on 80 and 443 (EXERCISES.md `gateway`).
+    assert {80, 443} <= listening
+    # Below 1024 as a non-root user with no capabilities: the pod's own network namespace
+    # lets every user bind there, and nothing more.
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     assert traefik_pod()["securityContext"]["runAsNonRoot"] is True
+    sysctls = {s["name"]: s["value"] for s in traefik_pod()["securityContext"]["sysctls"]}
+    assert int(sysctls["net.ipv4.ip_unprivileged_port_start"]) <= min(listening)
+
+
+def test_traefik_serves_the_gateway_class_of_the_course():
+    (container,) = traefik_pod()["containers"]
+    assert "--providers.kubernetesGateway=true" in container["args"]
+    assert GATEWAY_CONTROLLER == "traefik.io/gateway-controller"    # Traefik's default name
+    assert json.loads(gateway_class(GATEWAY_CONTROLLER))["spec"]["controllerName"] == GATEWAY_CONTROLLER
 
 
 def test_traefik_serves_the_class_the_course_creates():
@@ -122,7 +135,7 @@ def test_traefik_serves_the_class_the_course_creates():
     assert args["--entryPoints.websecure.http.tls"] == "true"
 
 
-def test_traefik_may_read_what_the_provider_reads_and_write_only_ingress_status():
+def test_traefik_may_read_what_the_providers_read_and_write_only_their_objects_status():
     docs = traefik_documents()
     rules = docs["ClusterRole"]["rules"]
     granted = {(g, r, v) for rule in rules for g in rule["apiGroups"]
@@ -130,8 +143,13 @@ def test_traefik_may_read_what_the_provider_reads_and_write_only_ingress_status(
     for group, resource in [("networking.k8s.io", "ingresses"), ("networking.k8s.io", "ingressclasses"),
                             ("", "services"), ("", "secrets"), ("discovery.k8s.io", "endpointslices")]:
         assert {(group, resource, "list"), (group, resource, "watch")} <= granted
+    for resource in ("gatewayclasses", "gateways", "httproutes", "referencegrants"):
+        assert {("gateway.networking.k8s.io", resource, v) for v in ("list", "watch")} <= granted
     writes = {(g, r) for g, r, v in granted if v not in ("get", "list", "watch")}
-    assert writes == {("networking.k8s.io", "ingresses/status")}
+    assert writes == {("networking.k8s.io", "ingresses/status")} | {
+        ("gateway.networking.k8s.io", f"{kind}/status") for kind in (
+            "gatewayclasses", "gateways", "httproutes", "grpcroutes", "tcproutes", "tlsroutes",
+            "backendtlspolicies")}
     binding = docs["ClusterRoleBinding"]
     (subject,) = binding["subjects"]
     account = docs["ServiceAccount"]["metadata"]

@@ -71,7 +71,8 @@ def test_the_versions_file_is_the_one_loaded():
 
 
 def test_every_version_is_a_plain_release():
-    for version in (V.kubernetes, V.kwok, V.etcd, V.metrics_server, V.kind, V.traefik):
+    for version in (V.kubernetes, V.kwok, V.etcd, V.metrics_server, V.kind, V.traefik,
+                    V.gateway_api):
         _release(version)
 
 
@@ -85,6 +86,15 @@ def test_the_traefik_image_is_the_pinned_version_by_digest():
 
 def test_traefik_go_mod_requires_the_pinned_release():
     assert _requires(_go_mod("traefik"))["github.com/traefik/traefik/v3"] == f"v{V.traefik}"
+
+
+def test_the_gateway_api_crds_are_the_version_traefik_is_built_with():
+    """Traefik's Gateway provider speaks the API of the module it is built with; the CRDs
+    `rwk up` installs must be that version (go.sum records the one the build selects)."""
+    found = {line.split()[1].split("/")[0] for line in
+             (GOBUILD_DIR / "traefik" / "go.sum").read_text().splitlines()
+             if line.startswith("sigs.k8s.io/gateway-api ")}
+    assert found == {f"v{V.gateway_api}"}
 
 
 def test_kubernetes_go_mod_requires_the_pinned_release():
