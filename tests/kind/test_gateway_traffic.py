@@ -16,6 +16,7 @@ import base64
 import math
 import socket
 import ssl
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 HOST = "gateway.example.com"
 REQUESTS = 200
 CANARY_WEIGHT = 0.10
+MISSES = 3
 
 
 def app(name: str, version: str, replicas: int) -> str:
@@ -52,7 +54,8 @@ spec:
         image: ghcr.io/stefanprodan/podinfo:{version}
         args: ["--port=8080"]
         ports: [{{name: http, containerPort: 8080}}]
-        readinessProbe: {{httpGet: {{path: /readyz, port: http}}, periodSeconds: 2}}
+        readinessProbe: {{httpGet: {{path: /readyz, port: http}}, periodSeconds: 2,
+                          timeoutSeconds: 5}}
 ---
 apiVersion: v1
 kind: Service
@@ -102,6 +105,15 @@ spec:
 """
 
 
+def _backends(kubectl: Kubectl, namespace: str) -> str:
+    """Each Service's endpoints and whether each is ready, from its EndpointSlices."""
+    slices = kubectl.json("get", "endpointslices", "-n", namespace)["items"]
+    return "; ".join(
+        f"{s['metadata']['labels'].get('kubernetes.io/service-name')}: "
+        + ", ".join(f"{e['addresses'][0]} ready={e['conditions'].get('ready')}"
+                    for e in s.get("endpoints") or []) for s in slices)
+
+
 def _conditions(item: dict) -> dict[str, str]:
     found = item["conditions"] if "parentRef" in item else item.get("status", {}).get(
         "conditions", [])
@@ -114,7 +126,7 @@ def served(kind_cluster, api, kubectl: Kubectl, tmp_path_factory) -> Iterator[tu
     folder = tmp_path_factory.mktemp("gateway")
     ca, crt, key = certificates(folder, (HOST,))
     with fresh_namespace(api, "gateway-traffic") as namespace:
-        manifest = app("api-server", "6.7.0", 3) + "---" + app("api-server-canary", "6.7.1", 1)
+        manifest = app("api-server", "6.7.0", 3) + "---" + app("api-server-canary", "6.7.1", 2)
         serve(kubectl, namespace, (crt, key, ca), manifest + "---" + GATEWAY,
               ("api-server", "api-server-canary"), HOST)
         yield namespace, ca
@@ -156,18 +168,30 @@ def test_the_certificate_served_is_the_one_in_the_secret(served, kubectl):
         x509.load_pem_x509_certificate(base64.b64decode(secret.stdout))
 
 
-def test_the_weights_split_the_requests_90_10(served):
-    """Over 200 requests, each one a new connection (as curl makes them), the canary's share
-    must lie within three standard deviations of 10% for independent draws: sqrt(0.1 * 0.9
-    / 200) = 2.1%, so 3.6% to 16.4%, which a correct 90/10 split misses about 3 times in
-    1000 and swapped weights (90% to the canary) or no split (0% or 50%) never meet."""
-    _, ca = served
+def test_the_weights_split_the_requests_90_10(served, kubectl):
+    """Over 200 answered requests, each one a new connection (as curl makes them), the
+    canary's share must lie within three standard deviations of 10% for independent draws:
+    sqrt(0.1 * 0.9 / 200) = 2.1%, so 3.6% to 16.4%, which a correct 90/10 split misses about
+    3 times in 1000 and swapped weights (90% to the canary) or no split (0% or 50%) never meet.
+
+    CI once got one `503 no available server` in the middle (Traefik's answer when the side a
+    request is weighted to has no ready endpoint) on a machine loaded by the whole suite. Up
+    to MISSES such answers are recorded with what the cluster said at that moment, printed,
+    and left out of the share; one more fails the test with them."""
+    namespace, ca = served
     by_app: Counter[str] = Counter()
-    for _ in range(REQUESTS):
+    misses: list[str] = []
+    while sum(by_app.values()) < REQUESTS:
         status, body, _ = curl("--resolve", f"{HOST}:443:127.0.0.1", "--cacert", str(ca),
                                f"https://{HOST}/")
-        assert status == 200, (status, body[:200])
+        if status != 200:
+            misses.append(f"{status} {body[:80]!r}; {_backends(kubectl, namespace)}")
+            assert len(misses) <= MISSES, misses
+            time.sleep(1)
+            continue
         by_app["canary" if served_by(body).startswith("api-server-canary-") else "stable"] += 1
+    if misses:
+        print("\n[gateway] answers other than 200:\n  " + "\n  ".join(misses))
     share = by_app["canary"] / REQUESTS
     spread = 3 * math.sqrt(CANARY_WEIGHT * (1 - CANARY_WEIGHT) / REQUESTS)
     print(f"\n[gateway] {dict(by_app)} of {REQUESTS}: canary {share:.1%} "
