@@ -2,8 +2,8 @@
 student's namespace, sized by `--budget small|medium|large`.
 
 `small` holds every exercise's reference solution at once in one namespace (the capstone's
-api-server with its HPA at minReplicas, frontend, postgres and its claim, a rolling update's
-extra pod), beside the `namespaces` exercise's own quota and LimitRange, with room for the
+api-server with its HPA at minReplicas, frontend, postgres and its claim, the gateway
+exercise's canary, a rolling update's extra pod), beside the `namespaces` exercise's own quota and LimitRange, with room for the
 HPA to grow to about 15 api-server pods. `medium` lets the capstone's HPA reach its
 maxReplicas of 20; `large` doubles that. tests/unit/classroom/test_budget.py adds the
 references up; tests/integration/test_classroom.py applies them all in one namespace.
@@ -53,7 +53,7 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    "small": Budget(pods=20, requests_cpu="2", requests_memory="4Gi", limits_cpu="10",
+    "small": Budget(pods=20, requests_cpu="2500m", requests_memory="4Gi", limits_cpu="10",
                     limits_memory="16Gi", claims=5, storage="5Gi", objects=20,
                     container_cpu="1", container_memory="1Gi", claim_storage="2Gi"),
     "medium": Budget(pods=40, requests_cpu="4", requests_memory="8Gi", limits_cpu="20",

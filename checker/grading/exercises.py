@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from . import audit
-from .checks import (autoscaling, configmaps, disruptions, ingress, namespaces, probes,
-                     resources, rollouts, secrets, storage)
+from .checks import (autoscaling, configmaps, disruptions, gateway, ingress, namespaces,
+                     probes, resources, rollouts, secrets, storage)
 from .model import Criterion
 
 IN_NAMESPACE, NAMESPACE_ITSELF, CLUSTER_WIDE = "namespace", "namespace itself", "cluster"
@@ -137,6 +137,10 @@ EXERCISES: tuple[Exercise, ...] = (
     *_PARTS,
     Exercise("capstone", "11-capstone.ipynb", "lessons/11-capstone.ipynb", capstone(_PARTS),
              grants=_union(g for e in _PARTS if e.capstone for g in e.grants)),
+    Exercise("gateway", "12-gateway.ipynb", gateway.LESSON, gateway.CRITERIA,
+             grants=(_DEPLOYMENTS, *_writes("services", "secrets"),
+                     *_writes("gateways", "httproutes", group=gateway.GROUP),
+                     Grant("list", "gatewayclasses", gateway.GROUP, where=CLUSTER_WIDE))),
 )
 """Every exercise of EXERCISES.md, in the order `rwk progress` and the gradebooks list them."""
 

@@ -52,7 +52,7 @@ class ApiKind:
 
 
 _CORE, _APPS, _RBAC = "", "apps", "rbac.authorization.k8s.io"
-_ADMISSION = "admissionregistration.k8s.io"
+_ADMISSION, _GATEWAY = "admissionregistration.k8s.io", "gateway.networking.k8s.io"
 
 ALL: tuple[ApiKind, ...] = (
     ApiKind("Namespace", _CORE, "v1", "namespaces", namespaced=False),
@@ -74,6 +74,9 @@ ALL: tuple[ApiKind, ...] = (
     ApiKind("CronJob", "batch", "v1", "cronjobs"),
     ApiKind("Ingress", "networking.k8s.io", "v1", "ingresses"),
     ApiKind("IngressClass", "networking.k8s.io", "v1", "ingressclasses", namespaced=False),
+    ApiKind("GatewayClass", _GATEWAY, "v1", "gatewayclasses", namespaced=False),
+    ApiKind("Gateway", _GATEWAY, "v1", "gateways"),
+    ApiKind("HTTPRoute", _GATEWAY, "v1", "httproutes"),
     ApiKind("HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers"),
     ApiKind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets"),
     ApiKind("StorageClass", "storage.k8s.io", "v1", "storageclasses", namespaced=False),

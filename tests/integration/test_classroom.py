@@ -173,6 +173,7 @@ def test_every_reference_solution_passes_in_one_namespace_as_the_student(room, t
     allowed(student("create", "--raw", f"/api/v1/namespaces/{ns}/pods/{name}/eviction",
                     "-f", "-", input=json.dumps(eviction)))
     solve("disruptions")
+    solve("gateway")        # the Gateway API's objects, and the canary, in the same budget
 
 
 # --- refused, and its allowed counterpart -----------------------------------------------------
@@ -187,12 +188,22 @@ def test_another_namespace_is_refused_the_own_allowed(room):
     refused(alice("get", "pods", "-n", bobs), "cannot list resource")
     refused(alice("get", "secrets", "--all-namespaces"))
     refused(alice("create", "deployment", "x", "--image=nginx", "-n", bobs))
+    route = ("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+             "spec: {parentRefs: [{name: web}]}\n")
+    allowed(bob("apply", "-f", "-", input=route))
+    allowed(bob("delete", "httproute", "r"))
+    refused(alice("apply", "-n", bobs, "-f", "-", input=route), "httproutes")
+    refused(alice("get", "gateways", "-n", bobs), "cannot list resource \"gateways\"")
 
 
 def test_cluster_wide_reads_and_writes(room):
     alice = room.kubectl("alice")
     allowed(alice("get", "storageclasses"))
     allowed(alice("get", "ingressclasses"))
+    allowed(alice("get", "gatewayclasses"))
+    refused(alice("apply", "-f", "-", input="apiVersion: gateway.networking.k8s.io/v1\n"
+                  "kind: GatewayClass\nmetadata: {name: mine}\n"
+                  "spec: {controllerName: example.com/mine}\n"), "gatewayclasses")
     allowed(alice("get", "namespace", room.namespace("alice")))
     refused(alice("get", "nodes"), "cannot list resource \"nodes\"")
     refused(alice("create", "namespace", "mine"))

@@ -11,15 +11,16 @@ from checker.grading.exercises import CLUSTER_WIDE, EXERCISES, Exercise, Grant
 from checker.grading.model import Criterion
 
 
-def _gateway() -> Exercise:
-    """A throwaway exercise, as the gateway exercise of EXERCISES.md might be written."""
-    routes = Criterion("gateway-routes", "HTTPRoute api", 2, "see lessons/12-gateway.ipynb",
-                       lambda state: None)
-    group = "gateway.networking.k8s.io"
-    return Exercise("gateway", "12-gateway.ipynb", "lessons/12-gateway.ipynb", (routes,),
+def _security() -> Exercise:
+    """A throwaway exercise, as the security exercise of EXERCISES.md might be written."""
+    policies = Criterion("security-policies", "NetworkPolicies", 2,
+                         "see lessons/13-security.ipynb", lambda state: None)
+    group = "networking.k8s.io"
+    return Exercise("security", "13-security.ipynb", "lessons/13-security.ipynb", (policies,),
                     capstone=True,
-                    grants=(Grant("create", "gateways", group), Grant("create", "httproutes", group),
-                            Grant("list", "gatewayclasses", group, where=CLUSTER_WIDE)))
+                    grants=(Grant("create", "networkpolicies", group),
+                            Grant("create", "limitranges"),     # granted already: not added
+                            Grant("list", "runtimeclasses", "node.k8s.io", where=CLUSTER_WIDE)))
 
 
 def test_the_lists_of_today_are_derived_from_the_registry():
@@ -28,38 +29,39 @@ def test_the_lists_of_today_are_derived_from_the_registry():
     assert list(handed_in.NOTEBOOKS) == sorted(names, key=handed_in.NOTEBOOKS.get)
     assert handed_in.NOTEBOOKS == {e.name: e.notebook for e in EXERCISES}
     assert list(rights.NEEDS) == names
-    assert exercises.in_words() == "eleven" == exercises.in_words(len(names))
+    assert exercises.in_words() == "twelve" == exercises.in_words(len(names))
 
 
 def test_a_new_exercise_appears_in_every_derived_list():
-    gateway = _gateway()
-    parts = (*EXERCISES[:-1], gateway)
-    course = (*EXERCISES, gateway)
+    security = _security()
+    parts = (*EXERCISES[:-2], security)
+    course = (*EXERCISES, security)
 
-    assert "gateway/gateway-routes" in [c.id for c in exercises.capstone(parts)]
-    assert exercises.in_words(len(course)) == "twelve"
+    assert "security/security-policies" in [c.id for c in exercises.capstone(parts)]
+    assert exercises.in_words(len(course)) == "thirteen"
     notebooks = handed_in.notebooks(course)
-    assert list(notebooks)[-1] == "gateway" and notebooks["gateway"] == "12-gateway.ipynb"
+    assert list(notebooks)[-1] == "security" and notebooks["security"] == "13-security.ipynb"
 
-    needed = rights.needs(course)["gateway"]
+    needed = rights.needs(course)["security"]
     assert [r.label for r in needed] == [
-        "create gateways.gateway.networking.k8s.io",
-        "create httproutes.gateway.networking.k8s.io",
-        "list gatewayclasses.gateway.networking.k8s.io cluster-wide"]
+        "create networkpolicies.networking.k8s.io", "create limitranges",
+        "list runtimeclasses.node.k8s.io cluster-wide"]
     role, cluster = rights.role_rules(course), rights.cluster_rules("student-ann", course)
+    today = rights.ROLE_RULES + rights.cluster_rules("student-ann")
     for right in needed:
         rules = cluster if right.where == rights.CLUSTER else role
         assert rights.granted(rules, right), right.label
-        assert not rights.granted(rights.ROLE_RULES + rights._cluster_rules("student-ann"),
-                                  right), right.label
+        assert rights.granted(today, right) == (right.resource == "limitranges"), right.label
     # Making a kind lets the student apply, edit and delete it; cluster-wide, only read.
-    assert rights.granted(role, rights.Right("delete", "httproutes", "gateway.networking.k8s.io"))
-    assert not rights.granted(cluster, rights.Right("create", "gatewayclasses",
-                                                    "gateway.networking.k8s.io", where="cluster"))
+    assert rights.granted(role, rights.Right("delete", "networkpolicies", "networking.k8s.io"))
+    assert not rights.granted(cluster, rights.Right("create", "runtimeclasses", "node.k8s.io",
+                                                    where="cluster"))
     for rule in role + cluster:
         assert not {"bind", "escalate", "impersonate", "*"} & set(rule["verbs"]), rule
     asked = rights.rights(course)
     assert asked[:len(rights._ALLOWED)] == rights._ALLOWED
-    assert asked[len(rights._ALLOWED):-len(rights._REFUSED)] == needed
+    new = [r for r in needed if r not in rights.RIGHTS]
+    assert len(asked) == len(rights.RIGHTS) + len(new) and set(asked) - set(rights.RIGHTS) == \
+        set(new)
     assert asked[-len(rights._REFUSED):] == rights._REFUSED
 

@@ -87,9 +87,9 @@ def peak_demand() -> dict[str, Decimal]:
 
 def test_the_demand_is_what_the_references_hold():
     demand = peak_demand()
-    # api-server 3 + 1 surge, frontend 2 + 1 surge, postgres 1.
-    assert demand["pods"] == 8
-    assert demand["requests.cpu"] == q("950m") and demand["limits.memory"] == q("4.5Gi")
+    # api-server 3 + 1 surge, frontend 2 + 1 surge, postgres 1, api-server-canary 1 + 1 surge.
+    assert demand["pods"] == 10
+    assert demand["requests.cpu"] == q("1050m") and demand["limits.memory"] == q("4.75Gi")
     assert demand["persistentvolumeclaims"] == 1 and demand["requests.storage"] == q("1Gi")
 
 

@@ -41,8 +41,8 @@ def test_capstone_takes_whole_parts_in_notebook_order_then_partial_ones():
 def test_every_exercise_of_the_contract_is_known():
     assert [e.name for e in exercises.EXERCISES] == [
         "namespaces", "configmaps", "secrets", "resources", "probes", "ingress", "autoscaling",
-        "rolling-updates", "storage", "disruptions", "capstone"]
-    assert exercises.in_words() == "eleven" and exercises.in_words(13) == "thirteen"
+        "rolling-updates", "storage", "disruptions", "capstone", "gateway"]
+    assert exercises.in_words() == "twelve" and exercises.in_words(13) == "thirteen"
     with pytest.raises(UsageError, match="unknown exercise 'storge'"):
         exercises.criteria("storge")
 
