@@ -1,5 +1,5 @@
 """Benchmark a classroom on a sandbox: `rwk classroom create` for N students, create again
-(nothing to do), verify, `rwk grade` of every student for all eleven exercises (each
+(nothing to do), verify, `rwk grade` of every student for every exercise (each
 namespace holding the namespaces exercise's and the capstone's reference state), and delete.
 
 Prints figures; asserts nothing. Run from the repository root:

@@ -1,4 +1,4 @@
-"""Benchmark `rwk progress` (all eleven exercises from one read) beside `rwk check configmaps`,
+"""Benchmark `rwk progress` (every exercise from one read) beside `rwk check configmaps`,
 both as whole processes, on a sandbox of its own (rwk-bench-progress, stopped at the end)
 whose `production` namespace holds the capstone's reference state (every part solved).
 
@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from _bench import RWK, ROOT, median_line, own_sandbox, time_command
+
+from checker.grading.exercises import EXERCISES
 
 
 def _solve_capstone(kubectl, tmp: Path) -> None:
@@ -58,7 +60,7 @@ def main() -> None:
 
     print(table)
     print(median_line("rwk check configmaps, whole process", check))
-    print(median_line("rwk progress (11 exercises), whole process", progress))
+    print(median_line(f"rwk progress ({len(EXERCISES)} exercises), whole process", progress))
     print(f"progress in a process that has loaded the client: {warm:.3f}s, "
           f"{requests} API requests")
 

@@ -1,5 +1,5 @@
-"""Benchmark `rwk grade --submissions`: N students (default 30) each handing in the eleven
-solution notebooks, graded by whole `rwk grade` processes, once per `--jobs` figure (default
+"""Benchmark `rwk grade --submissions`: N students (default 30) each handing in every
+solution notebook, graded by whole `rwk grade` processes, once per `--jobs` figure (default
 1 and rwk's default, 8). Each run starts the sandbox of its own that `rwk grade` starts when
 no cluster is named, so the runs do not share state.
 

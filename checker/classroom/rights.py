@@ -12,8 +12,9 @@ or binding that would grant more than the student holds (a RoleBinding to cluste
 RBAC cannot look inside an object, so one ValidatingAdmissionPolicy (`POLICY`) refuses, to
 any ServiceAccount acting on its own classroom namespace (the student's, and any other the
 student makes there, so a pod's token is held to the same rules):
-- a change of the namespace's labels other than `environment` (a pod-security label
-  included), or of its annotations other than kubectl's last-applied record;
+- a change of the namespace's labels other than `environment` and a stricter Pod Security
+  `enforce` level (the `security` exercise's: privileged, baseline, restricted; never back),
+  or of its annotations other than kubectl's last-applied record;
 - updating or deleting an object the classroom made (label `MANAGED_BY`): the budget, the
   student's ServiceAccount, Role and RoleBinding; removing the label is an update too;
 - a RoleBinding naming anyone but ServiceAccounts of the namespace (a group such as
@@ -118,6 +119,18 @@ def _unchanged_but(old: str, new: str, allowed: list[str]) -> str:
             f"{new}.all(k, k in {keys} || k in {old})")
 
 
+ENFORCE = "pod-security.kubernetes.io/enforce"
+_LEVELS = {"privileged": 0, "baseline": 1, "restricted": 2}
+
+
+def _level(labels: str) -> str:
+    """CEL: how strict the enforce label of `labels` is; unset is privileged (0), a value
+    that is no level counts as -1, so a change to it is refused."""
+    levels = "{" + ", ".join(f"'{k}': {v}" for k, v in _LEVELS.items()) + "}"
+    value = f"{labels}['{ENFORCE}']"
+    return (f"('{ENFORCE}' in {labels} ? ({value} in {levels} ? {levels}[{value}] : -1) : 0)")
+
+
 def policy_objects() -> list[dict]:
     """The ValidatingAdmissionPolicy and its binding, shared by every classroom namespace."""
     labels = {MANAGED_BY: MANAGER}
@@ -157,10 +170,16 @@ def policy_objects() -> list[dict]:
     validations = [
         {"expression": f"!variables.classroomNamespace || !({_IS_NAMESPACE}) || ("
                        + _unchanged_but("variables.oldLabels", "variables.newLabels",
-                                        ["environment"]) + ")",
+                                        ["environment", ENFORCE]) + ")",
          "reason": "Forbidden",
-         "message": "a student may change only the `environment` label of their namespace "
-                    "(its pod-security and classroom labels are the instructor's)"},
+         "message": "a student may change only the `environment` label of their namespace, "
+                    f"and make its {ENFORCE} level stricter (its other pod-security and "
+                    "classroom labels are the instructor's)"},
+        {"expression": f"!variables.classroomNamespace || !({_IS_NAMESPACE}) || "
+                       f"{_level('variables.newLabels')} >= {_level('variables.oldLabels')}",
+         "reason": "Forbidden",
+         "message": f"a student may make the {ENFORCE} level of their namespace only stricter "
+                    "(privileged, then baseline, then restricted), never looser"},
         {"expression": f"!variables.classroomNamespace || !({_IS_NAMESPACE}) || ("
                        + _unchanged_but("variables.oldAnnotations", "variables.newAnnotations",
                                         ["kubectl.kubernetes.io/last-applied-configuration"])
@@ -290,7 +309,8 @@ _REFUSED: tuple[Right, ...] = (
 )
 
 ADMISSION_RULES: tuple[str, ...] = (
-    "change a label of their namespace other than `environment` (pod-security included)",
+    "change a label of their namespace other than `environment`, or make its Pod Security "
+    "`enforce` level looser (stricter is allowed: `restricted`, for the security exercise)",
     "change an annotation of their namespace",
     "update or delete the classroom's ResourceQuota, LimitRange, ServiceAccount, Role or "
     "RoleBinding",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from . import audit
 from .checks import (autoscaling, configmaps, disruptions, gateway, ingress, namespaces,
-                     probes, resources, rollouts, secrets, storage)
+                     probes, resources, rollouts, secrets, security, storage)
 from .model import Criterion
 
 IN_NAMESPACE, NAMESPACE_ITSELF, CLUSTER_WIDE = "namespace", "namespace itself", "cluster"
@@ -141,6 +141,12 @@ EXERCISES: tuple[Exercise, ...] = (
              grants=(_DEPLOYMENTS, *_writes("services", "secrets"),
                      *_writes("gateways", "httproutes", group=gateway.GROUP),
                      Grant("list", "gatewayclasses", gateway.GROUP, where=CLUSTER_WIDE))),
+    Exercise("security", "13-security.ipynb", security.LESSON, security.CRITERIA,
+             grants=(_DEPLOYMENTS, _ROLLOUT,
+                     *_writes("networkpolicies", group="networking.k8s.io"),
+                     # The Pod Security label: the classroom's admission policy lets a
+                     # student make it stricter only (checker/classroom/rights.py).
+                     Grant("patch", "namespaces", where=NAMESPACE_ITSELF))),
 )
 """Every exercise of EXERCISES.md, in the order `rwk progress` and the gradebooks list them."""
 

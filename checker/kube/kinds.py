@@ -73,6 +73,7 @@ ALL: tuple[ApiKind, ...] = (
     ApiKind("Job", "batch", "v1", "jobs"),
     ApiKind("CronJob", "batch", "v1", "cronjobs"),
     ApiKind("Ingress", "networking.k8s.io", "v1", "ingresses"),
+    ApiKind("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies"),
     ApiKind("IngressClass", "networking.k8s.io", "v1", "ingressclasses", namespaced=False),
     ApiKind("GatewayClass", _GATEWAY, "v1", "gatewayclasses", namespaced=False),
     ApiKind("Gateway", _GATEWAY, "v1", "gateways"),

@@ -109,6 +109,12 @@ VARIANTS = {
                            "ghcr.io/stefanprodan/podinfo:6.7.1"], ()),
 }
 
+ON_KIND = ("backend port 8080, the pods' port", "weights 10/90, swapped",
+           "route api attached to listener http (no TLS)", "redirect without a hostname",
+           "class misspelt")
+"""The variants run again on kind: the mistakes EXERCISES.md names (the Opaque Secret is a test
+of its own) and the class no controller serves."""
+
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_variant_fails_its_criterion(sandbox, kubectl, namespace, tmp_path, name):

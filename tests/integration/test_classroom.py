@@ -231,13 +231,33 @@ def test_escalation_is_refused_by_rbac_and_a_binding_within_rights_allowed(room)
             "may name only ServiceAccounts")
 
 
-def test_the_namespace_labels_only_environment(room, kubectl):
+def test_the_namespace_labels_only_environment_and_a_stricter_pod_security(room, kubectl):
     alice, ns = room.kubectl("alice"), room.namespace("alice")
     allowed(alice("label", "namespace", ns, "environment=staging", "--overwrite"))
     refused(alice("label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged",
-                  "--overwrite"), "only the `environment` label")
+                  "--overwrite"), "only stricter")
+    refused(alice("label", "namespace", ns, "pod-security.kubernetes.io/enforce=lax",
+                  "--overwrite"), "only stricter")
+    refused(alice("label", "namespace", ns, "pod-security.kubernetes.io/enforce-"),
+            "only stricter")
+    # The security exercise's label: stricter is allowed (tried, not kept: alice's namespace
+    # holds the other exercises' pods).
+    allowed(alice("label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted",
+                  "--overwrite", "--dry-run=server"))
     refused(alice("label", "namespace", ns, "pod-security.kubernetes.io/warn=restricted"),
             "only the `environment` label")
+    # Once restricted, never back: Bob's namespace made restricted by the instructor.
+    bob, bobs = room.kubectl("Bob.B"), room.namespace("Bob.B")
+    allowed(kubectl("label", "namespace", bobs, "pod-security.kubernetes.io/enforce=restricted",
+                    "--overwrite"))
+    try:
+        refused(bob("label", "namespace", bobs, "pod-security.kubernetes.io/enforce=baseline",
+                    "--overwrite", "--dry-run=server"), "only stricter")
+        allowed(bob("label", "namespace", bobs, "pod-security.kubernetes.io/enforce=restricted",
+                    "--overwrite", "--dry-run=server"))
+    finally:
+        allowed(kubectl("label", "namespace", bobs,
+                        "pod-security.kubernetes.io/enforce=baseline", "--overwrite"))
     refused(alice("label", "namespace", ns, "rwk.course/student-"))
     refused(alice("annotate", "namespace", ns, "note=mine"), "annotations")
     refused(alice("label", "namespace", room.namespace("Bob.B"), "environment=x"),

@@ -16,7 +16,7 @@ import pytest
 
 from checker.clusters.kind import Kind
 
-from ..notebooks.test_notebooks import (ROOT, SOLUTIONS_NAMESPACE, ReferenceCheck,
+from ..notebooks.test_notebooks import (ROOT, ReferenceCheck, solution_namespace,
                                         _notebooks, check_reference, check_result,
                                         kernel_env, parameterised, run_nbval)
 from .conftest import KIND_TEST_COST
@@ -62,9 +62,10 @@ def test_lesson_on_kind(notebook: Path, env: dict[str, str], tmp_path: Path) -> 
 
 @pytest.mark.parametrize("notebook", SOLUTIONS, ids=lambda p: p.stem)
 def test_solution_on_kind(notebook: Path, env: dict[str, str], tmp_path: Path) -> None:
-    run_on_kind(notebook, SOLUTIONS_NAMESPACE, env, tmp_path)
+    run_on_kind(notebook, solution_namespace(notebook), env, tmp_path)
 
 
-@pytest.mark.parametrize("exercise", [p.stem[3:] for p in SOLUTIONS])
-def test_reference_gets_full_marks_on_kind(exercise: str, env: dict[str, str]) -> None:
-    check_reference(ReferenceCheck(exercise, "first"), env)
+@pytest.mark.parametrize("notebook", SOLUTIONS, ids=lambda p: p.stem[3:])
+def test_reference_gets_full_marks_on_kind(notebook: Path, env: dict[str, str]) -> None:
+    check_reference(ReferenceCheck(notebook.stem[3:], "first",
+                                   namespace=solution_namespace(notebook)), env)

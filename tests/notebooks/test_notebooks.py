@@ -75,14 +75,28 @@ class NotebookRun:
         return f"{self.notebook}-{self.attempt}-run"
 
 
+LOCKED_DOWN = ("13-security",)
+"""Solutions that leave their namespace enforcing Pod Security `restricted`: each runs in a
+namespace of its own, since the other solutions' next pass (pods of plain templates) would be
+refused there, as a learner's would."""
+
+
+def solution_namespace(notebook: Path) -> str:
+    """Where a solution notebook runs and is checked: the solutions' one namespace, or, for
+    one that locks its namespace down, a namespace of its own."""
+    stem = Path(notebook).stem
+    return f"{SOLUTIONS_NAMESPACE}-{stem[:2]}" if stem in LOCKED_DOWN else SOLUTIONS_NAMESPACE
+
+
 @dataclass(frozen=True)
 class ReferenceCheck:
-    """`rwk check` of one exercise, in the solutions' namespace, after a pass of them: every
+    """`rwk check` of one exercise, in its solution's namespace, after a pass of them: every
     solution notebook (NN-name.ipynb) must make its exercise (name) pass."""
     exercise: str
     attempt: str
     group: str = "solutions"
     cost: float = 1
+    namespace: str = SOLUTIONS_NAMESPACE
 
     def __str__(self) -> str:
         return f"rwk-check-{self.exercise}-after-{self.attempt}-run"
@@ -96,9 +110,10 @@ def steps() -> list[NotebookRun | ReferenceCheck]:
     """Everything the suite runs, in order within each group."""
     found: list[NotebookRun | ReferenceCheck] = []
     for attempt in PASSES:
-        found += [NotebookRun(path, SOLUTIONS_NAMESPACE, attempt, "solutions")
+        found += [NotebookRun(path, solution_namespace(path), attempt, "solutions")
                   for path in _notebooks("solutions")]
-        found += [ReferenceCheck(path.stem[3:], attempt) for path in _notebooks("solutions")]
+        found += [ReferenceCheck(path.stem[3:], attempt, namespace=solution_namespace(path))
+                  for path in _notebooks("solutions")]
     for folder, prefix in (("lessons", "nb-lesson"), ("exercises", "nb-exercise")):
         for path in _notebooks(folder):
             number = path.name[:2]
@@ -244,7 +259,7 @@ def check_reference(step: ReferenceCheck, env: dict[str, str]) -> None:
     # --wait, as a learner would after the last solution: the capstone's second pass rolls
     # api-server again, and the HPA's ScalingActive reads False until metrics-server has
     # figures for the new pods (up to a minute). A solution that never converges still fails.
-    graded = subprocess.run([rwk, "check", step.exercise, "--namespace", SOLUTIONS_NAMESPACE,
+    graded = subprocess.run([rwk, "check", step.exercise, "--namespace", step.namespace,
                              "--wait", str(CONVERGE_WAIT)],
                             cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=CONVERGE_WAIT + 60)

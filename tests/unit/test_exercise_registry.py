@@ -11,14 +11,13 @@ from checker.grading.exercises import CLUSTER_WIDE, EXERCISES, Exercise, Grant
 from checker.grading.model import Criterion
 
 
-def _security() -> Exercise:
-    """A throwaway exercise, as the security exercise of EXERCISES.md might be written."""
-    policies = Criterion("security-policies", "NetworkPolicies", 2,
-                         "see lessons/13-security.ipynb", lambda state: None)
-    group = "networking.k8s.io"
-    return Exercise("security", "13-security.ipynb", "lessons/13-security.ipynb", (policies,),
+def _jobs() -> Exercise:
+    """A throwaway exercise, as a lesson on Jobs and CronJobs might add one."""
+    schedule = Criterion("jobs-schedule", "CronJob backup", 2, "see lessons/14-jobs.ipynb",
+                         lambda state: None)
+    return Exercise("jobs", "14-jobs.ipynb", "lessons/14-jobs.ipynb", (schedule,),
                     capstone=True,
-                    grants=(Grant("create", "networkpolicies", group),
+                    grants=(Grant("create", "cronjobs", "batch"),
                             Grant("create", "limitranges"),     # granted already: not added
                             Grant("list", "runtimeclasses", "node.k8s.io", where=CLUSTER_WIDE)))
 
@@ -29,22 +28,22 @@ def test_the_lists_of_today_are_derived_from_the_registry():
     assert list(handed_in.NOTEBOOKS) == sorted(names, key=handed_in.NOTEBOOKS.get)
     assert handed_in.NOTEBOOKS == {e.name: e.notebook for e in EXERCISES}
     assert list(rights.NEEDS) == names
-    assert exercises.in_words() == "twelve" == exercises.in_words(len(names))
+    assert exercises.in_words() == "thirteen" == exercises.in_words(len(names))
 
 
 def test_a_new_exercise_appears_in_every_derived_list():
-    security = _security()
-    parts = (*EXERCISES[:-2], security)
-    course = (*EXERCISES, security)
+    jobs = _jobs()
+    parts = (*EXERCISES[:-3], jobs)
+    course = (*EXERCISES, jobs)
 
-    assert "security/security-policies" in [c.id for c in exercises.capstone(parts)]
-    assert exercises.in_words(len(course)) == "thirteen"
+    assert "jobs/jobs-schedule" in [c.id for c in exercises.capstone(parts)]
+    assert exercises.in_words(len(course)) == "fourteen"
     notebooks = handed_in.notebooks(course)
-    assert list(notebooks)[-1] == "security" and notebooks["security"] == "13-security.ipynb"
+    assert list(notebooks)[-1] == "jobs" and notebooks["jobs"] == "14-jobs.ipynb"
 
-    needed = rights.needs(course)["security"]
+    needed = rights.needs(course)["jobs"]
     assert [r.label for r in needed] == [
-        "create networkpolicies.networking.k8s.io", "create limitranges",
+        "create cronjobs.batch", "create limitranges",
         "list runtimeclasses.node.k8s.io cluster-wide"]
     role, cluster = rights.role_rules(course), rights.cluster_rules("student-ann", course)
     today = rights.ROLE_RULES + rights.cluster_rules("student-ann")
@@ -53,7 +52,7 @@ def test_a_new_exercise_appears_in_every_derived_list():
         assert rights.granted(rules, right), right.label
         assert rights.granted(today, right) == (right.resource == "limitranges"), right.label
     # Making a kind lets the student apply, edit and delete it; cluster-wide, only read.
-    assert rights.granted(role, rights.Right("delete", "networkpolicies", "networking.k8s.io"))
+    assert rights.granted(role, rights.Right("delete", "cronjobs", "batch"))
     assert not rights.granted(cluster, rights.Right("create", "runtimeclasses", "node.k8s.io",
                                                     where="cluster"))
     for rule in role + cluster:

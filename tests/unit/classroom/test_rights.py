@@ -52,20 +52,24 @@ def test_every_exercise_has_its_needs_and_the_classroom_grants_and_asks_them():
             rules = cluster_role["rules"] if right.where == CLUSTER else ROLE_RULES
             assert grants(rules, right, "student-ann" if right.name == OWN else None), \
                 (name, right.label)
-    # The classroom's own rules held the first eleven exercises; `gateway` (lesson 12) is the
-    # first whose grants are derived from the registry alone: one rule per new kind, the
-    # cluster-wide read of GatewayClasses, and verify's questions, refusals still last.
+    # The classroom's own rules held the first eleven exercises; `gateway` and `security`
+    # (lessons 12 and 13) are the first whose grants are derived from the registry alone: one
+    # rule per new kind, the cluster-wide read of GatewayClasses, and verify's questions,
+    # refusals still last. (security's patch of its namespace was granted already.)
     group = "gateway.networking.k8s.io"
     assert ROLE_RULES == [*rights._ROLE_RULES,
                           {"apiGroups": [group], "resources": ["gateways"],
                            "verbs": rights.WRITE},
                           {"apiGroups": [group], "resources": ["httproutes"],
+                           "verbs": rights.WRITE},
+                          {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"],
                            "verbs": rights.WRITE}]
     assert cluster_role["rules"] == [*rights._cluster_rules("student-ann"),
                                      {"apiGroups": [group], "resources": ["gatewayclasses"],
                                       "verbs": rights.READ}]
     added = [r.label for r in RIGHTS[len(rights._ALLOWED):-len(rights._REFUSED)]]
     assert added == [f"create gateways.{group}", f"create httproutes.{group}",
+                     "create networkpolicies.networking.k8s.io",
                      f"list gatewayclasses.{group} cluster-wide"]
     assert RIGHTS[:len(rights._ALLOWED)] == rights._ALLOWED
     assert RIGHTS[-len(rights._REFUSED):] == rights._REFUSED

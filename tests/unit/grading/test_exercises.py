@@ -41,8 +41,8 @@ def test_capstone_takes_whole_parts_in_notebook_order_then_partial_ones():
 def test_every_exercise_of_the_contract_is_known():
     assert [e.name for e in exercises.EXERCISES] == [
         "namespaces", "configmaps", "secrets", "resources", "probes", "ingress", "autoscaling",
-        "rolling-updates", "storage", "disruptions", "capstone", "gateway"]
-    assert exercises.in_words() == "twelve" and exercises.in_words(13) == "thirteen"
+        "rolling-updates", "storage", "disruptions", "capstone", "gateway", "security"]
+    assert exercises.in_words() == "thirteen" and exercises.in_words(13) == "thirteen"
     with pytest.raises(UsageError, match="unknown exercise 'storge'"):
         exercises.criteria("storge")
 
@@ -76,3 +76,9 @@ def test_a_name_close_to_none_suggests_nothing(typed):
         exercises.criteria(typed)
     assert "did you mean" not in str(caught.value)
     assert str(caught.value).startswith(f"unknown exercise {typed!r}; choose one of ")
+
+
+def test_the_security_exercise_names_the_namespace_the_kind_backend_runs_its_controller_in():
+    from checker.clusters.kind import INGRESS_NAMESPACE
+    from checker.grading.checks import security
+    assert security.INGRESS_NAMESPACE == INGRESS_NAMESPACE
