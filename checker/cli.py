@@ -102,7 +102,8 @@ def _cmd_progress(args: argparse.Namespace) -> int:
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from .grading.audit import audit   # loads the kubernetes client, as `check` does
-    report = audit(namespace=args.namespace, context=args.context, kubeconfig=args.kubeconfig)
+    report = audit(namespace=args.namespace, context=args.context, kubeconfig=args.kubeconfig,
+                   strict=args.strict)
     print(report.to_json() if args.output == "json" else report.to_text())
     return 0 if report.clean else 1
 
@@ -329,7 +330,12 @@ def parser() -> argparse.ArgumentParser:
                            description="Read every workload in the namespace and report the "
                            "pitfalls lessons/10-pitfalls.ipynb teaches, each with its lesson. "
                            "Exit 0 when none is found, 1 when some are, 2 on bad input, 3 when "
-                           "the cluster cannot be reached or refuses the credentials.")
+                           "the cluster cannot be reached or refuses the credentials. "
+                           "Hardening advice (lessons 12 and 13: a container that may run as "
+                           "root, pods serving traffic with no NetworkPolicy, ingress-nginx's "
+                           "annotations) is shown apart and not counted unless --strict.")
+    audit.add_argument("--strict", action="store_true",
+                       help="count the hardening advice as findings (exit 1 when any)")
     audit.set_defaults(run=_cmd_audit)
 
     progress = sub.add_parser("progress", parents=[reading],

@@ -7,6 +7,13 @@ says which name looks like a credential, never what it holds.
 
 The same rules grade the `disruptions` exercise's "rwk audit finds no pitfall" criterion
 (`CLEAN`), so the exercise and the command can never disagree.
+
+Beside the pitfalls of EXERCISES.md, `ADVICE` holds the hardening the later lessons teach (a
+container that may run as root, pods that serve traffic with no NetworkPolicy, an Ingress
+tied to the retired ingress-nginx by its annotations). They are reported apart, as advice:
+they neither make a namespace unclean nor fail `audit-clean` (the course's earlier reference
+solutions predate them, and a namespace EXERCISES.md calls clean stays clean), unless
+`rwk audit --strict` asks for them to count.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from ..errors import UsageError
 from ..kube.client import Cluster
 from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
                             credential_settings, credential_value, hpa_for, literal_credential,
-                            liveness_problems, pod_templates)
+                            liveness_problems, pod_templates, policy_types, selector_matches)
 from .masking import masked_values, redact
 from .model import Criterion, Failure
 from .state import ClusterState
@@ -94,12 +101,14 @@ class Rule:
     id: str
     title: str
     section: str
-    """The section of lessons/10-pitfalls.ipynb that teaches it."""
+    """The section of `notebook` that teaches it."""
     find: Callable[[ClusterState, list[Workload]], Iterable[Hit]]
+    notebook: str = LESSON
+    """The lesson that teaches it: lessons/10-pitfalls.ipynb for the pitfalls."""
 
     @property
     def lesson(self) -> str:
-        return f"{LESSON}, '{self.section}'"
+        return f"{self.notebook}, '{self.section}'"
 
 
 def workloads(state: ClusterState) -> list[Workload]:
@@ -257,16 +266,92 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# --- advice: the hardening lessons 12 and 13 teach -------------------------------------------
+
+SECURITY_LESSON, GATEWAY_LESSON = "lessons/13-security.ipynb", "lessons/12-gateway-api.ipynb"
+INGRESS_NGINX_ANNOTATIONS = "nginx.ingress.kubernetes.io/"
+
+
+def _may_run_as_root(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for load in loads:
+        pod = load.pod.get("securityContext") or {}
+        for item in load.containers(init=True):
+            own = item.get("securityContext") or {}
+
+            def applied(name: str) -> object:
+                return own[name] if own.get(name) is not None else pod.get(name)
+            user = applied("runAsUser")
+            if user == 0:
+                yield load, item.get("name"), "runs as root: runAsUser is 0"
+            elif not user and applied("runAsNonRoot") is not True:
+                yield load, item.get("name"), (
+                    "may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is "
+                    "set (pod or container securityContext), so the image decides, and most "
+                    "images run as root")
+
+
+def _no_network_policy(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    services = [s for s in state.list("service") if (s.get("spec") or {}).get("selector")]
+    if not services:
+        return
+    policies = [p.get("spec") or {} for p in state.list("networkpolicy")]
+    guarding = [p for p in policies if "Ingress" in policy_types(p)]
+    for load in loads:
+        if load.kind not in SERVING:
+            continue
+        serving = sorted(s["metadata"]["name"] for s in services
+                         if selector_matches({"matchLabels": s["spec"]["selector"]},
+                                             load.labels))
+        if serving and not any(selector_matches(p.get("podSelector") or {}, load.labels)
+                               for p in guarding):
+            yield load, None, (
+                f"Service {', '.join(serving)} sends it traffic and no NetworkPolicy selects "
+                "its pods: any pod of any namespace may connect to them")
+
+
+def _ingress_nginx_annotations(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
+    for item in state.list("ingress"):
+        annotations = item["metadata"].get("annotations") or {}
+        tied = sorted(k for k in annotations if k.startswith(INGRESS_NGINX_ANNOTATIONS))
+        if annotations.get("kubernetes.io/ingress.class") == "nginx":
+            tied.append("kubernetes.io/ingress.class: nginx")
+        if tied:
+            yield ("Ingress", item["metadata"]["name"]), None, (
+                f"{', '.join(tied)} tie it to ingress-nginx, retired in March 2026: other "
+                "controllers ignore these annotations or read them their own way; the Gateway "
+                "API says the same with typed fields")
+
+
+ADVICE: tuple[Rule, ...] = (
+    Rule("may-run-as-root", "A container that may run as root", "Who the process is",
+         _may_run_as_root, SECURITY_LESSON),
+    Rule("no-network-policy", "Pods that serve traffic with no NetworkPolicy",
+         "Fenced in: NetworkPolicy", _no_network_policy, SECURITY_LESSON),
+    Rule("ingress-nginx-annotations", "An Ingress tied to the retired ingress-nginx",
+         "Ingress or Gateway?", _ingress_nginx_annotations, GATEWAY_LESSON),
+)
+"""Hardening reported as advice, apart from the pitfalls (see the module's docstring)."""
+
+
 def find_pitfalls(state: ClusterState) -> tuple[Finding, ...]:
-    """Run every rule over the namespace; findings sorted by place, then rule."""
+    """Run every pitfall rule over the namespace; findings sorted by place, then rule."""
+    return _run(RULES, state)
+
+
+def find_advice(state: ClusterState) -> tuple[Finding, ...]:
+    """Run every rule of ADVICE over the namespace; sorted as the pitfalls are."""
+    return _run(ADVICE, state)
+
+
+def _run(rules: tuple[Rule, ...], state: ClusterState) -> tuple[Finding, ...]:
     loads = workloads(state)
     found = []
-    for rule in RULES:
+    for rule in rules:
         for subject, container, message in rule.find(state, loads):
             kind, name = (subject.kind, subject.name) if isinstance(subject, Workload) \
                 else subject
             found.append(Finding(rule.id, kind, name, container, message, rule.lesson))
-    order = {rule.id: i for i, rule in enumerate(RULES)}
+    order = {rule.id: i for i, rule in enumerate(rules)}
     return tuple(sorted(found, key=lambda f: (f.kind, f.workload, f.container or "",
                                               order[f.rule])))
 
@@ -280,12 +365,16 @@ class AuditReport:
     namespace: str
     context: str | None
     findings: tuple[Finding, ...]
+    advice: tuple[Finding, ...] = ()
+    """What the rules of ADVICE found: shown, not counted unless `strict`."""
+    strict: bool = False
+    """Whether advice counts as findings do (`rwk audit --strict`)."""
     checked_at: datetime = field(default_factory=now)
 
     @property
     def clean(self) -> bool:
-        """Whether no rule found anything."""
-        return not self.findings
+        """Whether no pitfall rule found anything (nor, when strict, any advice rule)."""
+        return not self.findings and not (self.strict and self.advice)
 
     @property
     def checked_at_text(self) -> str:
@@ -297,7 +386,11 @@ class AuditReport:
         return {"namespace": self.namespace, "context": self.context, "clean": self.clean,
                 "checked_at": self.checked_at_text,
                 "findings": [finding.to_dict() for finding in self.findings],
-                "rules": [{"id": r.id, "title": r.title, "lesson": r.lesson} for r in RULES]}
+                "rules": [{"id": r.id, "title": r.title, "lesson": r.lesson} for r in RULES],
+                "advice": [finding.to_dict() for finding in self.advice],
+                "advice_rules": [{"id": r.id, "title": r.title, "lesson": r.lesson}
+                                 for r in ADVICE],
+                "strict": self.strict}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -310,23 +403,35 @@ class AuditReport:
             lines.append(f"{finding.where}: {finding.rule}")
             lines.append(f"      {finding.message}")
             lines.append(f"      lesson: {finding.lesson}")
-        if self.clean:
+        if not self.findings:
             lines.append(f"no pitfall found ({len(RULES)} rules checked)")
         else:
-            counts: dict[str, int] = {}
-            for finding in self.findings:
-                counts[finding.rule] = counts.get(finding.rule, 0) + 1
-            lines.append(f"{len(self.findings)} finding(s): "
-                         + ", ".join(f"{rule} {n}" for rule, n in counts.items()))
+            lines.append(_counted(self.findings, "finding(s)"))
+        if self.advice:
+            counted = "counted: --strict" if self.strict else "not counted; --strict counts it"
+            lines.append(f"hardening advice ({counted}):")
+            for finding in self.advice:
+                lines.append(f"  {finding.where}: {finding.rule}")
+                lines.append(f"        {finding.message}")
+                lines.append(f"        lesson: {finding.lesson}")
+            lines.append(_counted(self.advice, "piece(s) of advice"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:   # what a notebook shows
         return self.to_text()
 
 
+def _counted(findings: tuple[Finding, ...], what: str) -> str:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    return f"{len(findings)} {what}: " + ", ".join(f"{rule} {n}" for rule, n in counts.items())
+
+
 def audit(namespace: str | None = None, context: str | None = None,
-          kubeconfig: str | None = None) -> AuditReport:
-    """Audit `namespace` (default: production) of a kube context: connect, read, report.
+          kubeconfig: str | None = None, strict: bool = False) -> AuditReport:
+    """Audit `namespace` (default: production) of a kube context: connect, read, report;
+    with `strict`, the advice counts against `clean` as the pitfalls do.
 
     UsageError (exit 2) when the namespace does not exist; ClusterUnreachable (exit 3) when
     the cluster cannot be reached.
@@ -339,7 +444,8 @@ def audit(namespace: str | None = None, context: str | None = None,
     except Failure as failure:
         raise UsageError(failure.message) from None
     return AuditReport(namespace=target, context=cluster.context,
-                       findings=masked(find_pitfalls(state), state))
+                       findings=masked(find_pitfalls(state), state),
+                       advice=masked(find_advice(state), state), strict=strict)
 
 
 def masked(findings: Iterable[Finding], state: ClusterState) -> tuple[Finding, ...]:

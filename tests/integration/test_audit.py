@@ -221,6 +221,10 @@ def test_cli_exit_codes_and_outputs(sandbox, kubectl, namespace, tmp_path):
     done = rwk("audit", *target)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no pitfall found" in done.stdout
+    assert "Deployment api-server, container api-server: may-run-as-root" in done.stdout
+    done = rwk("audit", *target, "--strict")
+    assert done.returncode == 1 and "hardening advice (counted: --strict)" in done.stdout, \
+        done.stdout + done.stderr
 
     docs = clean_docs(namespace)
     literal_password(docs)
@@ -280,3 +284,36 @@ def test_audit_and_the_new_exercises_need_only_read_access(sandbox, kubectl, nam
         for exercise in ("storage", "disruptions"):
             assert grade(exercise, namespace=namespace, kubeconfig=str(config),
                          wait=60, interval=0.5).passed
+
+
+# --- advice: lessons 12 and 13, shown apart, counted only with --strict --------------------
+
+def advice(report, rule: str) -> list[tuple[str, str, str | None]]:
+    return [(f.kind, f.workload, f.container) for f in report.advice if f.rule == rule]
+
+
+def test_the_clean_reference_gets_advice_and_stays_clean(sandbox, kubectl, namespace):
+    """The disruptions reference predates lesson 13: clean as a pitfall audit, with the
+    advice of a container that may run as root and pods served with no NetworkPolicy."""
+    apply_in(kubectl, namespace, clean_docs(namespace))
+    report = run_audit(sandbox, namespace)
+    assert report.clean and report.findings == (), report.to_text()
+    assert advice(report, "may-run-as-root") == [("Deployment", "api-server", "api-server")]
+    assert advice(report, "no-network-policy") == [("Deployment", "api-server", None)]
+    strict = audit(namespace=namespace, context=sandbox.context,
+                   kubeconfig=str(sandbox.kubeconfig), strict=True)
+    assert not strict.clean
+
+
+def test_the_security_reference_leaves_no_advice(sandbox, kubectl, namespace):
+    apply_in(kubectl, namespace, reference("security", namespace))
+    report = run_audit(sandbox, namespace)
+    assert report.advice == (), report.to_text()
+
+
+def test_the_ingress_reference_is_told_its_annotation_is_ingress_nginx_s(sandbox, kubectl,
+                                                                         namespace):
+    apply_in(kubectl, namespace, [find(reference("ingress", namespace), "Ingress")])
+    report = run_audit(sandbox, namespace)
+    assert advice(report, "ingress-nginx-annotations") == [("Ingress", "app-ingress", None)]
+    assert "nginx.ingress.kubernetes.io/ssl-redirect" in report.advice[0].message

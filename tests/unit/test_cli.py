@@ -182,7 +182,7 @@ def test_audit_dash_n_reaches_the_audit(monkeypatch, capsys):
 
     seen = {}
 
-    def fake_audit(namespace=None, context=None, kubeconfig=None):
+    def fake_audit(namespace=None, context=None, kubeconfig=None, strict=False):
         seen["namespace"] = namespace
         return audit_module.AuditReport(namespace=namespace, context=context, findings=())
 

@@ -352,6 +352,13 @@ def selector_matches(selector: dict | None, labels: dict | None) -> bool:
     return True
 
 
+def policy_types(spec: dict) -> set[str]:
+    """The directions a NetworkPolicy's spec governs, as the API reads one without
+    policyTypes: Ingress always, Egress when it has egress rules."""
+    found = set(spec.get("policyTypes") or [])
+    return found or ({"Ingress"} | ({"Egress"} if spec.get("egress") else set()))
+
+
 def selector_text(selector: dict | None) -> str:
     """A selector as kubectl writes one: `app=api-server,tier in (web)`."""
     if selector is None:

@@ -17,7 +17,8 @@ from ..model import Criterion, Failure
 from ..quantities import resolve_port
 from ..state import ClusterState
 from .common import (APP, check_rolled_out_and_ready, container, deployment, deployment_pods,
-                     fail_on, listing, require, selector_matches, selector_text)
+                     fail_on, listing, policy_types, require, selector_matches,
+                     selector_text)
 
 LESSON = "lessons/13-security.ipynb"
 ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -154,13 +155,6 @@ def _policy(state: ClusterState, name: str) -> dict:
     return require(state, "networkpolicy", name)
 
 
-def _types(spec: dict) -> set[str]:
-    found = set(spec.get("policyTypes") or [])
-    if not found:   # as the API reads an old policy: Ingress always, Egress when it has rules
-        found = {"Ingress"} | ({"Egress"} if spec.get("egress") else set())
-    return found
-
-
 def default_deny(state: ClusterState) -> None:
     spec = _policy(state, DENY)["spec"]
     problems = []
@@ -168,7 +162,7 @@ def default_deny(state: ClusterState) -> None:
     if selector.get("matchLabels") or selector.get("matchExpressions"):
         problems.append(f"its podSelector is {selector_text(selector)}: a default selects every "
                         "pod (podSelector: {})")
-    missing = {"Ingress", "Egress"} - _types(spec)
+    missing = {"Ingress", "Egress"} - policy_types(spec)
     if missing:
         problems.append(f"policyTypes lacks {listing(missing)}: that direction stays open")
     for direction in ("ingress", "egress"):
@@ -201,7 +195,7 @@ def allow_ingress(state: ClusterState) -> None:
     if not _selects_app(state, spec.get("podSelector") or {}):
         problems.append(f"its podSelector {selector_text(spec.get('podSelector') or {})} does "
                         f"not select the pods of {APP} (expected app: {APP})")
-    if "Ingress" not in _types(spec):
+    if "Ingress" not in policy_types(spec):
         problems.append("policyTypes lacks Ingress")
     rules = spec.get("ingress") or []
     if not rules:
@@ -243,7 +237,7 @@ def allow_dns(state: ClusterState) -> None:
         raise Failure(f"NetworkPolicy {ALLOW}: its podSelector "
                       f"{selector_text(spec.get('podSelector') or {})} does not select the pods "
                       f"of {APP}, so its DNS rule is not theirs")
-    if "Egress" not in _types(spec):
+    if "Egress" not in policy_types(spec):
         raise Failure(f"NetworkPolicy {ALLOW}: policyTypes lacks Egress, so it allows no DNS; "
                       f"under {DENY} the app cannot resolve a name")
     rules = spec.get("egress") or []

@@ -183,24 +183,49 @@ def test_report_text_and_json():
     assert empty.clean and "no pitfall found" in empty.to_text()
 
 
-@pytest.mark.parametrize("outcome, code", [
-    ((), 0), ((FINDING,), 1), (UsageError("namespace 'x' does not exist"), 2),
-    (ClusterUnreachable("cannot reach the cluster"), 3)])
-def test_cli_exit_codes(monkeypatch, capsys, outcome, code):
-    def fake_audit(namespace=None, context=None, kubeconfig=None):
+ADVICE = Finding("may-run-as-root", "Deployment", "api-server", "api-server",
+                 "may run as root", "lessons/13-security.ipynb, 'Who the process is'")
+
+
+@pytest.mark.parametrize("outcome, code, strict", [
+    ((), 0, False), ((FINDING,), 1, False), (UsageError("namespace 'x' does not exist"), 2, False),
+    (ClusterUnreachable("cannot reach the cluster"), 3, False),
+    ((), 0, True)])
+def test_cli_exit_codes(monkeypatch, capsys, outcome, code, strict):
+    def fake_audit(namespace=None, context=None, kubeconfig=None, strict=False):
         assert namespace == "team-a" and context == "ctx" and kubeconfig == "kc"
         if isinstance(outcome, Exception):
             raise outcome
-        return AuditReport(namespace=namespace, context=context, findings=outcome)
+        return AuditReport(namespace=namespace, context=context, findings=outcome,
+                           strict=strict)
 
     monkeypatch.setattr(audit_module, "audit", fake_audit)
     assert cli.main(["audit", "--namespace", "team-a", "--context", "ctx",
-                     "--kubeconfig", "kc", "--output", "json"]) == code
+                     "--kubeconfig", "kc", "--output", "json",
+                     *(["--strict"] if strict else [])]) == code
     out, err = capsys.readouterr()
     if isinstance(outcome, Exception):
         assert err.startswith("rwk audit: ") and len(err.strip().splitlines()) == 1
     else:
         assert json.loads(out)["clean"] is (code == 0)
+
+
+@pytest.mark.parametrize("strict, code", [(False, 0), (True, 1)])
+def test_advice_is_shown_apart_and_counts_only_when_strict(monkeypatch, capsys, strict, code):
+    def fake_audit(namespace=None, context=None, kubeconfig=None, strict=False):
+        return AuditReport(namespace="production", context="ctx", findings=(), advice=(ADVICE,),
+                           strict=strict)
+
+    monkeypatch.setattr(audit_module, "audit", fake_audit)
+    assert cli.main(["audit", *(["--strict"] if strict else [])]) == code
+    text = capsys.readouterr().out
+    assert "no pitfall found" in text and "hardening advice" in text
+    assert "Deployment api-server, container api-server: may-run-as-root" in text
+    assert ("--strict counts it" in text) is not strict
+    data = AuditReport(namespace="p", context=None, findings=(), advice=(ADVICE,)).to_dict()
+    assert data["clean"] is True and data["findings"] == []
+    assert data["advice"][0]["rule"] == "may-run-as-root"
+    assert [r["id"] for r in data["advice_rules"]] == [r.id for r in audit_module.ADVICE]
 
 
 def test_cli_bad_output_exits_2(capsys):
@@ -252,3 +277,97 @@ def test_findings_mask_every_secret_value_of_the_namespace():
     assert "hunter2" not in repr(withheld)
     assert withheld[0].workload == "(name withheld)"
     assert withheld[0].message.startswith("message withheld")
+
+
+# --- advice: lessons 12 and 13 --------------------------------------------------------------
+
+def advice_found(**kinds) -> list[tuple[str, str, str, str | None]]:
+    return [(f.rule, f.kind, f.workload, f.container)
+            for f in audit_module.find_advice(FakeState(**kinds))]
+
+
+LOCKED = {"runAsNonRoot": True, "runAsUser": 10001}
+SERVICE = {"metadata": {"name": "api-server"}, "spec": {"selector": {"app": "api-server"}}}
+POLICY = {"metadata": {"name": "allow-api"},
+          "spec": {"podSelector": {"matchLabels": {"app": "api-server"}},
+                   "policyTypes": ["Ingress"]}}
+
+
+def locked(pod_context=None, container_context=None) -> dict:
+    item = workload(container=dict(GOOD_CONTAINER, **(
+        {"securityContext": container_context} if container_context else {})))
+    if pod_context:
+        item["spec"]["template"]["spec"]["securityContext"] = pod_context
+    return item
+
+
+@pytest.mark.parametrize("pod_context, container_context, found", [
+    (None, None, True),                                     # the image decides
+    (LOCKED, None, False),
+    (None, {"runAsUser": 10001}, False),                    # a non-zero user alone
+    ({"runAsNonRoot": True}, None, False),                  # the kubelet refuses root
+    (LOCKED, {"runAsUser": 0}, True),                       # the container's wins
+    (LOCKED, {"runAsNonRoot": False, "runAsUser": None}, False),
+    ({"runAsNonRoot": True}, {"runAsNonRoot": False}, True),
+])
+def test_may_run_as_root(pod_context, container_context, found):
+    rules = advice_found(deployment=[locked(pod_context, container_context)])
+    assert (("may-run-as-root", "Deployment", "api-server", "api-server") in rules) is found
+
+
+def test_may_run_as_root_says_runs_as_root_for_user_zero():
+    found = audit_module.find_advice(FakeState(deployment=[locked({"runAsUser": 0})]))
+    assert [f.message for f in found] == ["runs as root: runAsUser is 0"]
+
+
+def test_no_network_policy_for_pods_a_service_sends_traffic_to():
+    served = dict(deployment=[locked(LOCKED)], service=[SERVICE])
+    assert advice_found(**served) == [("no-network-policy", "Deployment", "api-server", None)]
+    assert advice_found(**served, networkpolicy=[POLICY]) == []
+    # A policy for other pods, or for egress only, does not guard these.
+    other = copy.deepcopy(POLICY)
+    other["spec"]["podSelector"] = {"matchLabels": {"app": "frontend"}}
+    egress = copy.deepcopy(POLICY)
+    egress["spec"]["policyTypes"] = ["Egress"]
+    for policy in (other, egress):
+        assert advice_found(**served, networkpolicy=[policy]) != []
+    everyone = copy.deepcopy(POLICY)
+    everyone["spec"]["podSelector"] = {}
+    assert advice_found(**served, networkpolicy=[everyone]) == []
+    # No Service sends it traffic: nothing to fence.
+    assert advice_found(deployment=[locked(LOCKED)]) == []
+
+
+def test_ingress_nginx_annotations():
+    ingress = {"metadata": {"name": "app-ingress", "annotations": {
+        "nginx.ingress.kubernetes.io/ssl-redirect": "true"}}, "spec": {}}
+    assert advice_found(ingress=[ingress]) == [
+        ("ingress-nginx-annotations", "Ingress", "app-ingress", None)]
+    legacy = {"metadata": {"name": "old", "annotations": {
+        "kubernetes.io/ingress.class": "nginx"}}, "spec": {}}
+    assert advice_found(ingress=[legacy]) == [
+        ("ingress-nginx-annotations", "Ingress", "old", None)]
+    plain = {"metadata": {"name": "app-ingress"}, "spec": {"ingressClassName": "nginx"}}
+    assert advice_found(ingress=[plain]) == []
+
+
+def test_advice_never_counts_in_the_pitfalls_nor_in_audit_clean():
+    namespace = clean(service=[SERVICE])
+    assert rules_found(**namespace) == []
+    assert {r for r, *_ in advice_found(**namespace)} == {"may-run-as-root",
+                                                          "no-network-policy"}
+    assert audit_module.CLEAN.check(FakeState(**namespace)) is None
+
+
+@pytest.mark.parametrize("rule", audit_module.ADVICE, ids=lambda r: r.id)
+def test_each_piece_of_advice_names_a_section_of_its_lesson(rule):
+    from pathlib import Path
+
+    import nbformat
+
+    notebook = nbformat.read(str(Path(__file__).resolve().parents[3] / rule.notebook),
+                             as_version=4)
+    headings = {line.lstrip("#").strip() for cell in notebook.cells
+                if cell.cell_type == "markdown" for line in cell.source.splitlines()
+                if line.startswith("#")}
+    assert rule.section in headings, (rule.id, rule.section)
