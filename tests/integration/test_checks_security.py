@@ -115,6 +115,12 @@ VARIANTS = {
                                "kube-system"], ()),
 }
 
+ON_KIND = ("capabilities drop all in lower case", "allow-api selects the namespace by a label "
+           "it does not carry", "DNS forgotten", "a writable root filesystem")
+"""The variants run again on kind (tests/kind/test_variants_on_kind.py): the mistakes
+EXERCISES.md names (the root image has a kind test of its own, tests/kind/test_locked_down.py)
+and a filesystem the real container then writes to."""
+
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_variant_fails_its_criterion(sandbox, kubectl, namespace, name):

@@ -14,7 +14,7 @@ import pytest
 from ..integration import (test_checks_autoscaling, test_checks_disruptions,
                            test_checks_first_exercises, test_checks_gateway, test_checks_ingress,
                            test_checks_probes, test_checks_resources, test_checks_rollouts,
-                           test_checks_storage)
+                           test_checks_security, test_checks_storage)
 from .conftest import KIND_TEST_COST
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
@@ -40,3 +40,8 @@ test_gateway_opaque_secret = test_checks_gateway.test_tls_secret_of_type_opaque
 def test_gateway_variant(sandbox, kubectl, namespace, tmp_path, name):
     test_checks_gateway.test_variant_fails_its_criterion(sandbox, kubectl, namespace, tmp_path,
                                                          name)
+
+
+@pytest.mark.parametrize("name", test_checks_security.ON_KIND)
+def test_security_variant(sandbox, kubectl, namespace, name):
+    test_checks_security.test_variant_fails_its_criterion(sandbox, kubectl, namespace, name)
