@@ -83,7 +83,7 @@ def test_every_verdict_is_the_one_rwk_check_gives_alone(sandbox, school):
         grades = wait_for(agree, 60, "the class's verdicts to equal rwk check's", interval=2)
     except pytest.fail.Exception:
         pytest.fail(f"class grading and rwk check disagree on {differing}")
-    assert grades.exercises == ALL and len(ALL) == 11
+    assert grades.exercises == ALL and len(ALL) == 13
     by_student = {g.student.student: g for g in grades.students}
     assert all(by_student["ada"].report(e).passed for e in DONE)
     assert not by_student["zoe"].report("configmaps").passed
