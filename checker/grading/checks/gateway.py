@@ -116,6 +116,11 @@ def _attachment(route: dict, name: str, state: ClusterState) -> list[str]:
     ours = [r for r in refs if r.get("name") == GATEWAY and (r.get("kind") or "Gateway")
             == "Gateway" and r.get("namespace") in (None, state.namespace)]
     want = ATTACHED[name]
+    away = [r["namespace"] for r in refs if r.get("name") == GATEWAY and r.get("namespace")
+            not in (None, state.namespace)]
+    if not ours and away:
+        return [f"its parentRef to {GATEWAY} points to namespace {away[0]!r}; the task's "
+                f"Gateway is in {state.namespace}, beside the route"]
     if not ours:
         shown = listing(str(r.get("name")) for r in refs)
         return [f"spec.parentRefs names {shown}, expected Gateway {GATEWAY!r} (sectionName "

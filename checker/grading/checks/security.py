@@ -49,10 +49,14 @@ def _field(spec: dict, item: dict, name: str) -> object:
     return own if own is not None else (spec.get("securityContext") or {}).get(name)
 
 
+def _app_container(spec: dict) -> dict | None:
+    """The container api-server of a pod spec (a template's or a running pod's)."""
+    return next((c for c in spec.get("containers") or [] if c.get("name") == APP), None)
+
+
 def _pod_problems(spec: dict) -> list[str]:
-    try:
-        item = next(c for c in spec.get("containers") or [] if c.get("name") == APP)
-    except StopIteration:
+    item = _app_container(spec)
+    if item is None:
         return [f"no container named {APP!r}"]
     problems = []
     if _field(spec, item, "runAsNonRoot") is not True:
@@ -75,9 +79,8 @@ def _pod_problems(spec: dict) -> list[str]:
 
 
 def _container_problems(spec: dict) -> list[str]:
-    try:
-        item = next(c for c in spec.get("containers") or [] if c.get("name") == APP)
-    except StopIteration:
+    item = _app_container(spec)
+    if item is None:
         return [f"no container named {APP!r}"]
     context = item.get("securityContext") or {}
     problems = []
@@ -98,9 +101,8 @@ def _container_problems(spec: dict) -> list[str]:
 
 
 def _filesystem_problems(spec: dict) -> list[str]:
-    try:
-        item = next(c for c in spec.get("containers") or [] if c.get("name") == APP)
-    except StopIteration:
+    item = _app_container(spec)
+    if item is None:
         return [f"no container named {APP!r}"]
     problems = []
     if (item.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True:
