@@ -203,6 +203,11 @@ def test_another_namespace_is_refused_the_own_allowed(room):
     allowed(bob("delete", "httproute", "r"))
     refused(alice("apply", "-n", bobs, "-f", "-", input=route), "httproutes")
     refused(alice("get", "gateways", "-n", bobs), "cannot list resource \"gateways\"")
+    deny = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: d}\n"
+            "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
+    allowed(bob("apply", "-f", "-", input=deny))
+    allowed(bob("delete", "networkpolicy", "d"))
+    refused(alice("apply", "-n", bobs, "-f", "-", input=deny), "networkpolicies")
 
 
 def test_cluster_wide_reads_and_writes(room):
