@@ -14,6 +14,7 @@ import time
 import pytest
 
 from checker.clusters.sandbox import Sandbox, _alive
+from checker.grading.exercises import EXERCISES
 from checker.grading.progress import progress
 
 from ..conftest import sandbox_name
@@ -116,7 +117,7 @@ def test_rwk_progress_prints_the_table_with_n(box, work):
     rows = {line.split()[0]: line.split()[1:3] for line in done.stdout.splitlines()[2:-1]}
     assert rows["configmaps"][1] == "yes" and rows["namespaces"][1] == "no"
     assert "lessons/01-namespaces.ipynb" in done.stdout.splitlines()[2]
-    assert len(rows) == 11
+    assert len(rows) == len(EXERCISES)
 
 
 def test_down_deletes_nothing_when_it_cannot_ask(box, work):

@@ -89,6 +89,23 @@ def curl(*args: str) -> tuple[int, str, str]:
     return int(code or 0), body, location.strip()
 
 
+MISSES = 3
+"""How many `503 no available server` answers a test lets pass, each asked again."""
+
+
+def answer_of(*args: str, misses: list[str]) -> tuple[int, str, str]:
+    """curl, asked again a second later while Traefik answers 503 'no available server': on a
+    machine loaded by the whole suite a readiness probe (1 s timeout) can fail, and the
+    Service has no ready endpoint for a moment (CI run 11 saw it once). Each such answer is
+    recorded in `misses`; past MISSES the 503 is returned for the test to fail on."""
+    while True:
+        answer = curl(*args)
+        if answer[0] != 503 or len(misses) >= MISSES:
+            return answer
+        misses.append(f"503 {answer[1].strip()[:60]!r}")
+        time.sleep(1)
+
+
 def served_by(body: str) -> str:
     return json.loads(body)["hostname"]
 
@@ -140,13 +157,13 @@ def serve(kubectl: Kubectl, namespace: str, tls: tuple[Path, Path, Path], manife
 
 def test_https_to_api_example_com_reaches_the_api_server_pods(served):
     namespace, ca = served
-    answered = set()
+    pods, misses = set(), []
     for _ in range(12):
-        status, body, _ = curl("--resolve", "api.example.com:443:127.0.0.1", "--cacert", str(ca),
-                               "https://api.example.com/")
-        assert status == 200
-        answered.add(served_by(body))
-    assert answered and all(pod.startswith("api-server-") for pod in answered), answered
+        status, body, _ = answer_of("--resolve", "api.example.com:443:127.0.0.1", "--cacert",
+                                   str(ca), "https://api.example.com/", misses=misses)
+        assert status == 200, (status, body[:200], misses)
+        pods.add(served_by(body))
+    assert pods and all(pod.startswith("api-server-") for pod in pods), pods
 
 
 def test_the_certificate_served_is_the_one_in_the_secret(served, kubectl):
@@ -170,10 +187,12 @@ def test_plain_http_is_redirected_to_https(served):
 
 def test_app_example_com_reaches_frontend_not_api_server(served):
     _, ca = served
+    misses: list[str] = []
     for _ in range(6):
-        status, body, _ = curl("--resolve", "app.example.com:443:127.0.0.1", "--cacert", str(ca),
-                               "https://app.example.com/")
-        assert status == 200 and served_by(body).startswith("frontend-"), (status, body[:200])
+        status, body, _ = answer_of("--resolve", "app.example.com:443:127.0.0.1", "--cacert",
+                                   str(ca), "https://app.example.com/", misses=misses)
+        assert status == 200 and served_by(body).startswith("frontend-"), \
+            (status, body[:200], misses)
 
 
 def test_a_host_with_no_rule_gets_a_404(served):
