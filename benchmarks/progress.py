@@ -52,7 +52,7 @@ def main() -> None:
         os.environ["KUBECONFIG"] = str(box.kubeconfig)
         from checker.grading.progress import _LearnerSnapshot, grade_all
         from checker.kube.client import Cluster
-        cluster = Cluster()
+        cluster = Cluster(context=box.context, kubeconfig=str(box.kubeconfig))
         start = time.perf_counter()
         grade_all(_LearnerSnapshot(cluster), "production")
         warm = time.perf_counter() - start
