@@ -3,8 +3,8 @@ student's namespace, sized by `--budget small|medium|large`.
 
 `small` holds every exercise's reference solution at once in one namespace (the capstone's
 api-server with its HPA at minReplicas, frontend, postgres and its claim, the gateway
-exercise's canary, a rolling update's extra pod), beside the `namespaces` exercise's own quota and LimitRange, with room for the
-HPA to grow to about 15 api-server pods. `medium` lets the capstone's HPA reach its
+exercise's canary, a rolling update's extra pod), beside the `namespaces` exercise's own
+quota and LimitRange, with room for the HPA to grow to about 15 api-server pods. `medium` lets the capstone's HPA reach its
 maxReplicas of 20; `large` doubles that. tests/unit/classroom/test_budget.py adds the
 references up; tests/integration/test_classroom.py applies them all in one namespace.
 

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from ..errors import UsageError
 from ..kube.client import Cluster
-from .checks.common import (allowed_when_healthy, budget_text, budgets_for, credential_name,
+from .checks.common import (allowed_when_healthy, applied_setting, budget_text, budgets_for, credential_name,
                             credential_settings, credential_value, hpa_for, literal_credential,
                             liveness_problems, pod_templates, policy_types, selector_matches)
 from .masking import masked_values, redact
@@ -274,16 +274,11 @@ INGRESS_NGINX_ANNOTATIONS = "nginx.ingress.kubernetes.io/"
 
 def _may_run_as_root(state: ClusterState, loads: list[Workload]) -> Iterator[Hit]:
     for load in loads:
-        pod = load.pod.get("securityContext") or {}
         for item in load.containers(init=True):
-            own = item.get("securityContext") or {}
-
-            def applied(name: str) -> object:
-                return own[name] if own.get(name) is not None else pod.get(name)
-            user = applied("runAsUser")
+            user = applied_setting(load.pod, item, "runAsUser")
             if user == 0:
                 yield load, item.get("name"), "runs as root: runAsUser is 0"
-            elif not user and applied("runAsNonRoot") is not True:
+            elif not user and applied_setting(load.pod, item, "runAsNonRoot") is not True:
                 yield load, item.get("name"), (
                     "may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is "
                     "set (pod or container securityContext), so the image decides, and most "

@@ -352,6 +352,21 @@ def selector_matches(selector: dict | None, labels: dict | None) -> bool:
     return True
 
 
+def applied_setting(pod_spec: dict, container: dict, name: str) -> object:
+    """A securityContext field as Kubernetes applies it to a container: the container's
+    own, else the pod's (runAsNonRoot, runAsUser, seccompProfile...)."""
+    own = (container.get("securityContext") or {}).get(name)
+    return own if own is not None else (pod_spec.get("securityContext") or {}).get(name)
+
+
+def ports_text(service: dict) -> str:
+    """A Service's ports as `name: 80 -> 8080, ...` (targetPort defaults to the port)."""
+    return listing(
+        (f"{p.get('name')}: " if p.get("name") else "")
+        + f"{p.get('port')} -> {p.get('targetPort', p.get('port'))}"
+        for p in service["spec"].get("ports") or [])
+
+
 def policy_types(spec: dict) -> set[str]:
     """The directions a NetworkPolicy's spec governs, as the API reads one without
     policyTypes: Ingress always, Egress when it has egress rules."""

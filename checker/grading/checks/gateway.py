@@ -13,8 +13,8 @@ from __future__ import annotations
 from ...errors import ClusterUnreachable
 from ..model import Criterion, Failure
 from ..state import ClusterState
-from .common import (check_rolled_out, deployment, fail_on, listing, names, near, require,
-                     require_secret)
+from .common import (check_rolled_out, deployment, fail_on, listing, names, near, ports_text,
+                     require, require_secret)
 
 LESSON = "lessons/12-gateway-api.ipynb"
 GATEWAY, CLASS, HOST = "web", "rwk", "api.example.com"
@@ -229,10 +229,8 @@ def backends(state: ClusterState) -> None:
             if any(p.get("targetPort") == port for p in exposed):
                 why = (f": {port} is its targetPort, where the pods listen; a backendRef "
                        "names the Service's port")
-            shown = listing(f"{p.get('port')} -> {p.get('targetPort', p.get('port'))}"
-                            for p in exposed)
             problems.append(f"backendRef {name}:{port}: Service {name} has no port {port} "
-                            f"(its ports: {shown}){why}")
+                            f"(its ports: {ports_text(service)}){why}")
     fail_on(problems, f"HTTPRoute {ROUTE}")
 
 

@@ -14,7 +14,7 @@ from ..model import Criterion, Failure
 from ..quantities import resolve_port
 from ..state import ClusterState
 from .common import (deployment, fail_on, is_ready, listing, live_pods, names, near, pod_problem,
-                     require, require_secret)
+                     ports_text, require, require_secret)
 
 LESSON = "lessons/04-ingress.ipynb"
 NAME = "app-ingress"
@@ -73,13 +73,6 @@ def _service_port(service: dict, port: dict) -> dict | None:
         if "name" in port and entry.get("name") == port["name"]:
             return entry
     return None
-
-
-def _ports_text(service: dict) -> str:
-    return listing(
-        (f"{p.get('name')}: " if p.get("name") else "")
-        + f"{p.get('port')} -> {p.get('targetPort', p.get('port'))}"
-        for p in service["spec"].get("ports") or [])
 
 
 def routes(state: ClusterState) -> None:
@@ -167,7 +160,7 @@ def _backend_problem(state: ClusterState, name: str, port: dict) -> str:
                                     for p in service["spec"].get("ports") or []):
             why = (f": {port['number']} is its targetPort, where the pods listen; an Ingress "
                    "backend names the Service's port")
-        return f"Service {name} has no {what} (its ports: {_ports_text(service)}){why}"
+        return f"Service {name} has no {what} (its ports: {ports_text(service)}){why}"
     slices = state.list("endpointslice", selector=f"kubernetes.io/service-name={name}")
     # A slice serves a Service port when it lists that port by name ("" when unnamed); a
     # named targetPort no pod declares leaves the pods in a slice without ports.
@@ -276,7 +269,7 @@ def frontend(state: ClusterState) -> None:
     entry = _service_port(service, {"number": SERVICE_PORT})
     if entry is None:
         raise Failure(f"Service {FRONTEND} has no port {SERVICE_PORT} (its ports: "
-                      f"{_ports_text(service)})")
+                      f"{ports_text(service)})")
     template = workload["spec"]["template"]
     ports = [p for c in template["spec"].get("containers") or [] for p in c.get("ports") or []]
     target = entry.get("targetPort", SERVICE_PORT)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from ..model import Criterion, Failure
 from ..quantities import resolve_port
 from ..state import ClusterState
-from .common import (APP, check_rolled_out_and_ready, container, deployment, deployment_pods,
-                     fail_on, listing, policy_types, require, selector_matches,
+from .common import (APP, applied_setting, check_rolled_out_and_ready, container, deployment,
+                     deployment_pods, fail_on, listing, policy_types, require, selector_matches,
                      selector_text)
 
 LESSON = "lessons/13-security.ipynb"
@@ -43,12 +43,6 @@ def namespace_level(state: ClusterState) -> None:
                       "down)")
 
 
-def _field(spec: dict, item: dict, name: str) -> object:
-    """A securityContext field as Kubernetes applies it: the container's, else the pod's."""
-    own = (item.get("securityContext") or {}).get(name)
-    return own if own is not None else (spec.get("securityContext") or {}).get(name)
-
-
 def _app_container(spec: dict) -> dict | None:
     """The container api-server of a pod spec (a template's or a running pod's)."""
     return next((c for c in spec.get("containers") or [] if c.get("name") == APP), None)
@@ -59,16 +53,16 @@ def _pod_problems(spec: dict) -> list[str]:
     if item is None:
         return [f"no container named {APP!r}"]
     problems = []
-    if _field(spec, item, "runAsNonRoot") is not True:
+    if applied_setting(spec, item, "runAsNonRoot") is not True:
         problems.append("runAsNonRoot is not true")
-    user = _field(spec, item, "runAsUser")
+    user = applied_setting(spec, item, "runAsUser")
     if user is None:
         problems.append("runAsUser is not set: with runAsNonRoot alone, an image whose user is "
                         "root never starts (the kubelet refuses it: 'container has "
                         "runAsNonRoot and image will run as root')")
     elif user == 0:
         problems.append("runAsUser is 0, which is root")
-    seccomp = (_field(spec, item, "seccompProfile") or {}).get("type")
+    seccomp = (applied_setting(spec, item, "seccompProfile") or {}).get("type")
     if seccomp != "RuntimeDefault":
         problems.append(f"seccompProfile.type is {seccomp!r}, expected 'RuntimeDefault'"
                         if seccomp else "no seccompProfile (expected type RuntimeDefault)")
