@@ -4,8 +4,10 @@ The cluster is the course's own (`Kind.up`: three nodes, metrics-server, the `st
 StorageClass), named rwk-test with a kubeconfig of its own. Where no registry answers (these
 machines, CI) its node image and every image it runs are built here first (`rwk node-image`,
 cached). One cluster at a time: a second kind cluster on a cgroup v1 host can fail (kind
-#3340), so every test of this folder runs in one pytest-xdist group, on one worker, in
-order (tests/conftest.py); test_zz_lifecycle.py stops, restarts and deletes it last.
+#3340), so the pytest-xdist workers share this one (shared.py): the first kind test creates
+it, the others wait for it, and the session deletes it at its end. The tests run in the groups
+groups.py gives, each in namespaces of its own; test_zz_lifecycle.py stops, restarts and
+deletes the cluster after all the others.
 
 Without a Docker daemon the suite is skipped, saying so; under CI=true a missing daemon fails
 it instead, since .ci/run starts one.
@@ -26,11 +28,12 @@ from checker.clusters.kind import Kind
 
 from ..integration.conftest import fresh_namespace
 from ..sandboxes import KUBECTL_ENV
+from . import shared
+from .groups import SUITE
 
-CLUSTER_NAME = "rwk-test"
-KIND_TEST_COST = 25.0
-"""Rough seconds a test of this suite takes, the cluster's creation and the notebooks
-included (about 20 minutes in all), so its group starts first (tests/conftest.py)."""
+KIND_TEST_COST = 10.0
+"""Rough seconds a test of this suite takes (a variant's, say), for the order groups are
+handed out in (tests/conftest.py); the lessons and the cluster's creation declare their own."""
 
 
 def _say(message: str) -> None:
@@ -41,25 +44,31 @@ def docker_answers() -> bool:
     return _proc.run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=20).ok
 
 
+def _create(cluster: Kind) -> None:
+    if cluster.exists():        # left over from an interrupted session
+        cluster.down(_say)
+    cluster.up(_say)
+
+
 @pytest.fixture(scope="session")
-def kind_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kind]:
-    """The session's kind cluster, created by the first test that needs it, deleted at the
-    end (test_zz_lifecycle.py deletes it earlier, and says so)."""
+def kind_cluster() -> Kind:
+    """The session's kind cluster, created by the first kind test of any worker, waited for
+    by the others (shared.py), deleted when the session ends (test_zz_lifecycle.py deletes
+    it earlier, and says so)."""
     if not docker_answers():
         if os.environ.get("CI") == "true":
             pytest.fail("no Docker daemon answers, and CI must run the kind suite (.ci/run "
                         "starts dockerd)")
         pytest.skip("the kind suite needs a Docker daemon, and none answers here")
-    kubeconfig = tmp_path_factory.mktemp("kind") / "config"
-    cluster = Kind(name=CLUSTER_NAME, kubeconfig=kubeconfig)
-    if cluster.exists():
-        cluster.down(_say)
-    cluster.up(_say)
-    try:
-        yield cluster
-    finally:
-        if cluster.exists():
-            cluster.down(_say)
+    cluster, state = shared.created(_create)
+    if state != shared.UP:
+        pytest.fail(f"another worker could not create the kind cluster: {state}")
+    return cluster
+
+
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    """Each kind test, once done (passed, failed or skipped), for the lifecycle to wait on."""
+    shared.record_finished(nodeid)
 
 
 @pytest.fixture(scope="session")

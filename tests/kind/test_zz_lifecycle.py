@@ -1,5 +1,6 @@
-"""`rwk stop`, `up`, `reset` and `down` on the real kind cluster, last in the suite (its
-tests run in file order on one worker): a stopped cluster keeps its nodes' containers and
+"""`rwk stop`, `up`, `reset` and `down` on the real kind cluster, last in the suite: handed
+out last, on one worker, they wait until every other kind test has finished on whichever
+worker ran it (groups.py), then run in file order. A stopped cluster keeps its nodes' containers and
 everything in it, `up` brings it back with its workloads, `reset` deletes the learner's
 namespaces and keeps the system's, and `down` deletes the cluster."""
 
@@ -10,13 +11,27 @@ import json
 import pytest
 
 from ..integration.conftest import wait_for
+from . import shared
 from .conftest import KIND_TEST_COST
+from .groups import LIFECYCLE, SUITE
 
 pytestmark = [pytest.mark.cluster, pytest.mark.cost(KIND_TEST_COST)]
 
 
 def _say(message: str) -> None:
     print(f"[kind] {message}", flush=True)
+
+
+OTHERS_TIMEOUT = 45 * 60
+"""How long the lifecycle waits for the rest of the kind suite (in CI it has taken about
+half of that) before it fails, naming what has not finished."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def alone(request: pytest.FixtureRequest) -> None:
+    """The cluster to these tests alone: every other kind test has finished."""
+    shared.others_finished([item.nodeid for item in request.session.items], SUITE, LIFECYCLE,
+                           OTHERS_TIMEOUT, _say)
 
 
 @pytest.fixture(scope="module")
