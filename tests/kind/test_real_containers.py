@@ -264,8 +264,11 @@ def test_kubectl_top_shows_real_use_and_the_hpa_scales_on_it(kubectl, cases):
                 for line in done.stdout.splitlines() if line.strip()}
 
     usage = wait_for(top, 240, "kubectl top to show the busy pod's CPU")
-    assert any(m >= 100 for m in usage.values()), (
-        f"a pod busy on a fifth of a core shows {usage} millicores")
+    # Real use, at least the pod's request (an idle podinfo shows 1m). Not the limit's 200m:
+    # on a machine whose two cores the rest of the suite keeps busy, a pod that asks for 50m
+    # gets a share that small (CI run 15: 74 to 80m).
+    assert any(m >= 50 for m in usage.values()), (
+        f"a pod busy on up to a fifth of a core shows {usage} millicores")
 
     def desired() -> int:
         return _json(kubectl, ns, "hpa", "busy")["status"].get("desiredReplicas") or 0
