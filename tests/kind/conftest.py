@@ -48,6 +48,7 @@ def _create(cluster: Kind) -> None:
     if cluster.exists():        # left over from an interrupted session
         cluster.down(_say)
     cluster.up(_say)
+    shared.favour_the_nodes(_say)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ which the lifecycle tests wait on).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -28,6 +29,14 @@ from checker.clusters.kind import Kind
 CLUSTER_NAME = "rwk-test"
 STATE_ENV = "RWK_TEST_KIND_STATE"
 UP = "up"
+DOCKER_CPU_SHARES = Path("/sys/fs/cgroup/cpu/docker/cpu.shares")
+"""Docker's cgroup on a cgroup v1 host (the cgroupfs driver), holding every container."""
+NODES_WEIGHT = 8192
+"""cpu.shares for that cgroup while the suite runs: the weight of eight busy processes. On
+cgroup v1 each process of the suite outside Docker (workers, sandboxes, kubectl, kernels)
+competes with Docker's cgroup, which holds all three nodes, as an equal; at the default 1024
+the cluster got a few percent of two saturated cores, and lesson 07's HPA on real load did not
+settle within its 420 s in CI runs 15 and 16."""
 
 
 def open_session() -> bool:
@@ -72,14 +81,33 @@ def created(create: Callable[[Kind], None]) -> tuple[Kind, str]:
         return kind, record.read_text()
 
 
-def close_session(say: Callable[[str], None]) -> None:
+def favour_the_nodes(say: Callable[[str], None], shares: Path = DOCKER_CPU_SHARES) -> None:
+    """Give Docker's cgroup the weight NODES_WEIGHT, keeping the old one for close_session.
+    Where there is no such file (cgroup v2, the systemd driver) or it cannot be written (not
+    root), say so and go on: the tests then run at the machine's default weights."""
+    try:
+        before = shares.read_text().strip()
+        if not (folder() / "cpu.shares").exists():
+            (folder() / "cpu.shares").write_text(before)
+        shares.write_text(str(NODES_WEIGHT))
+    except OSError as error:
+        say(f"the kind nodes keep the default CPU weight ({error.strerror}: {shares})")
+        return
+    say(f"Docker's cgroup weighs {NODES_WEIGHT} for the suite (was {before}; put back at the end)")
+
+
+def close_session(say: Callable[[str], None], shares: Path = DOCKER_CPU_SHARES) -> None:
     """In the process that made the folder, after every worker: delete the cluster if this
-    session created it and it is still there, then the folder."""
+    session created it and it is still there, put Docker's CPU weight back, then remove the
+    folder."""
     try:
         if (folder() / "cluster").exists():
             kind = cluster()
             if kind.exists():
                 kind.down(say)
+        if (folder() / "cpu.shares").exists():
+            with contextlib.suppress(OSError):
+                shares.write_text((folder() / "cpu.shares").read_text())
     finally:
         shutil.rmtree(folder(), ignore_errors=True)
         del os.environ[STATE_ENV]

@@ -107,3 +107,25 @@ def test_the_lifecycle_waits_for_the_other_kind_tests_and_names_the_late_ones(tm
     assert said == [f"waiting for 1 other kind tests to finish before {LIFECYCLE}"]
     shared.record_finished("tests/kind/b.py::u")
     shared.others_finished(ids, "tests/kind/", LIFECYCLE, 0.2, said.append, poll=0.05)
+
+
+def test_the_nodes_weight_is_raised_for_the_session_and_put_back(tmp_path, monkeypatch):
+    monkeypatch.setenv(shared.STATE_ENV, str(tmp_path / "session"))
+    (tmp_path / "session").mkdir()
+    shares = tmp_path / "cpu.shares"
+    shares.write_text("1024\n")
+    said: list[str] = []
+    shared.favour_the_nodes(said.append, shares)
+    shared.favour_the_nodes(said.append, shares)      # a second worker keeps the first's record
+    assert shares.read_text() == str(shared.NODES_WEIGHT)
+    shared.close_session(said.append, shares)
+    assert shares.read_text() == "1024"
+    assert not (tmp_path / "session").exists()
+
+
+def test_without_a_writable_cgroup_the_nodes_keep_their_weight_and_it_is_said(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv(shared.STATE_ENV, str(tmp_path))
+    said: list[str] = []
+    shared.favour_the_nodes(said.append, tmp_path / "no-such-cgroup" / "cpu.shares")
+    assert said and "keep the default CPU weight" in said[0], said
