@@ -97,4 +97,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A stable sort: a group's tests keep their order, and groups of equal cost theirs. The
     # kind lifecycle goes last: it waits for every other kind test (tests/kind/groups.py), so
     # no group may be handed out after it to the worker it holds.
-    items.sort(key=lambda item: (item.nodeid.startswith(LIFECYCLE), -costs[group_of(item.nodeid)]))
+    items.sort(key=lambda item: (item.nodeid.startswith(LIFECYCLE),
+                                 -costs[group_of(item.nodeid)]))

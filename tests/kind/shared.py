@@ -19,7 +19,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,7 @@ def cluster() -> Kind:
     return Kind(name=CLUSTER_NAME, kubeconfig=folder() / "kubeconfig")
 
 
-@contextmanager
+@contextlib.contextmanager
 def _locked() -> Iterator[None]:
     with open(folder() / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
