@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -44,7 +45,24 @@ if TYPE_CHECKING:
 TICK = 0.5
 """Seconds between two drawings of a running view."""
 SETTLE = 0.4
-"""Quiet seconds after which a watch's initial list counts as read."""
+"""Quiet seconds after which a watch's initial list counts as read, on a server that does
+not mark its end (a streaming watch that has heard objects waits 5 times as long)."""
+UNHEARD = 10.0
+"""Seconds a streaming watch that has heard nothing waits for its first word before its
+list counts as empty, while the server is not known to mark a list's end: a kubectl that a
+busy machine starts slowly has not failed to list (in the CI of stop 37, 2 s of silence
+were taken for an empty list and lesson 08 found no Deployment)."""
+SETTLE_LIMIT = 30.0
+"""Seconds a view waits at most for its watches' current objects."""
+
+_streams: dict[str, bool] = {}
+"""Per kubeconfig ($KUBECONFIG): whether its API server has been seen to mark the end of a
+streaming list (True) or to send one without the mark (False); absent while not known."""
+
+
+def _server() -> str:
+    return os.environ.get("KUBECONFIG", "")
+
 
 Event = tuple[str, str, dict]
 """(kind, ADDED | MODIFIED | DELETED, the object as the API serves it)."""
@@ -332,7 +350,7 @@ class _Watch:
         args = [kubectl_binary(), "get", "--raw",
                 watch_path(kind, namespace, selector, field_selector, streaming=streaming)]
         self.kind, self.events, self.last = kind, events, time.monotonic()
-        self.streaming, self.listed = streaming, False
+        self.streaming, self.listed, self.heard = streaming, False, False
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, bufsize=1)
         self.thread = threading.Thread(target=self._read, daemon=True,
@@ -342,12 +360,31 @@ class _Watch:
     def _read(self) -> None:
         stdout = self.process.stdout
         for event in parse_stream(iter(stdout.readline, "") if stdout else ()):
-            self.last = time.monotonic()
+            self.last, self.heard = time.monotonic(), True
             if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):   # not ERROR, BOOKMARK
                 self.events.put((self.kind, event["type"], event.get("object") or {}))
             elif event.get("type") == "BOOKMARK" and ((event.get("object") or {}).get(
                     "metadata", {}).get("annotations") or {}).get(INITIAL_END) == "true":
                 self.listed = True
+                _streams[_server()] = True
+
+    def read(self, now: float) -> bool:
+        """Whether the current objects count as all arrived: the server's mark says so on a
+        streaming watch. Where the server is not known to send the mark, quiet after the
+        objects heard (recording that it does not), or nothing heard for UNHEARD seconds;
+        a server known not to send it, or a watch without streaming: quiet seconds only."""
+        if self.listed:
+            return True
+        quiet = now - self.last
+        if not self.streaming:
+            return quiet > SETTLE
+        known = _streams.get(_server())
+        if known:
+            return False
+        if self.heard and quiet > 5 * SETTLE:
+            _streams[_server()] = False
+            return True
+        return quiet > (5 * SETTLE if known is False else UNHEARD)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -416,11 +453,12 @@ class _Run:
             self.state.apply(kind, type_, obj, self.seconds())
             taken += 1
 
-    def settle(self, limit: float = 10.0) -> None:
-        """Wait until every watch has sent the current objects: the API server's bookmark
-        says so; a server that refuses streaming lists is watched again without, and then
-        SETTLE quiet seconds count as the end."""
-        began = time.monotonic()
+    def settle(self) -> None:
+        """Wait until every watch has sent the current objects (_Watch.read): the API
+        server's bookmark says so; a server that refuses streaming lists is watched again
+        without, and then SETTLE quiet seconds count as the end. Raises RuntimeError when
+        a watch has not sent them within SETTLE_LIMIT seconds."""
+        began, limit = time.monotonic(), SETTLE_LIMIT
         while time.monotonic() - began < limit:
             self.drain()
             for index, watch in enumerate(self.watches):
@@ -433,12 +471,14 @@ class _Run:
                 self.stop()
                 raise RuntimeError(f"kubectl could not watch {watch.kind}: {complaint}")
             now = time.monotonic()
-            # (A server too old to know streaming lists ignores them: quiet for longer.)
-            if all(w.listed or now - w.last > (5 * SETTLE if w.streaming else SETTLE)
-                   for w in self.watches):
+            if all(watch.read(now) for watch in self.watches):
                 self.drain()
                 return
             time.sleep(0.02)
+        late = ", ".join(w.kind for w in self.watches if not w.read(time.monotonic()))
+        self.stop()
+        raise RuntimeError(f"the API server did not list the current {late} of namespace "
+                           f"{self.namespace} within {limit:g} s")
 
     def loop(self, done: Callable[[], bool], limit: float,
              draw: Callable[[bool], tuple[str, str]], on_tick: Callable[[], None] = lambda: None

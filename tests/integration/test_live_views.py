@@ -195,3 +195,44 @@ def test_a_rollout_view_that_runs_out_of_time_says_where_the_rollout_stands(
     assert "the view last saw: generation 2" in message, message
     assert "the API server now says: generation 2" in message, message
     assert "Progressing=True/" in message, message
+
+
+def slow_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """From here on, the kubectl the views find on PATH answers `seconds` late, as a kubectl
+    started on a machine busy with other work does."""
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    wrapper = folder / "kubectl"
+    wrapper.write_text(f'#!/bin/sh\nsleep {seconds}\nexec "{REAL}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_view_whose_kubectl_starts_slowly_still_finds_the_deployment(
+        kubectl: Kubectl, namespace: str, sandbox: Sandbox, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CI of stop 37: lesson 08's watch took 2 s of silence from a kubectl that had not
+    # yet started for an empty list, and the cell failed with "no deployment api-server".
+    # Neither a first view (the server's streaming lists not yet known) nor a later one
+    # (known) may guess from silence before kubectl has answered.
+    monkeypatch.setenv("KUBECONFIG", str(sandbox.kubeconfig))
+    monkeypatch.setattr(live, "_streams", {})
+    apply(kubectl, DEPLOYMENT, namespace)
+    slow_kubectl(tmp_path, monkeypatch, 3)
+    for view in ("first", "later"):
+        samples = live.watch_rollout("web", namespace, until=None, limit=1)
+        assert samples, f"the {view} view sampled nothing"
+        assert live._streams == {str(sandbox.kubeconfig): True}, live._streams
+
+
+def test_a_view_whose_watch_never_answers_says_which(
+        namespace: str, sandbox: Sandbox, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(sandbox.kubeconfig))
+    monkeypatch.setattr(live, "_streams", {str(sandbox.kubeconfig): True})
+    monkeypatch.setattr(live, "SETTLE_LIMIT", 2.0)
+    slow_kubectl(tmp_path, monkeypatch, 30)
+    with pytest.raises(RuntimeError) as raised:
+        live.watch_namespace(namespace, limit=1)
+    assert str(raised.value) == (f"the API server did not list the current pod, endpointslice "
+                                 f"of namespace {namespace} within 2 s"), raised.value
