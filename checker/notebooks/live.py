@@ -48,16 +48,16 @@ SETTLE = 0.4
 """Quiet seconds after which a watch's initial list counts as read, on a server that does
 not mark its end (a streaming watch that has heard objects waits 5 times as long)."""
 UNHEARD = 10.0
-"""Seconds a streaming watch that has heard nothing waits for its first word before its
-list counts as empty, while the server is not known to mark a list's end: a kubectl that a
+"""Seconds a watch that has heard nothing waits for its first word before its list counts
+as empty, where the server is not known to mark a list's end: a kubectl that a
 busy machine starts slowly has not failed to list (in the CI of stop 37, 2 s of silence
 were taken for an empty list and lesson 08 found no Deployment)."""
 SETTLE_LIMIT = 30.0
 """Seconds a view waits at most for its watches' current objects."""
 
-_streams: dict[str, bool] = {}
-"""Per kubeconfig ($KUBECONFIG): whether its API server has been seen to mark the end of a
-streaming list (True) or to send one without the mark (False); absent while not known."""
+_streams: set[str] = set()
+"""The kubeconfigs ($KUBECONFIG) whose API server has been seen to mark the end of a
+streaming list."""
 
 
 def _server() -> str:
@@ -366,25 +366,22 @@ class _Watch:
             elif event.get("type") == "BOOKMARK" and ((event.get("object") or {}).get(
                     "metadata", {}).get("annotations") or {}).get(INITIAL_END) == "true":
                 self.listed = True
-                _streams[_server()] = True
+                _streams.add(_server())
 
     def read(self, now: float) -> bool:
         """Whether the current objects count as all arrived: the server's mark says so on a
-        streaming watch. Where the server is not known to send the mark, quiet after the
-        objects heard (recording that it does not), or nothing heard for UNHEARD seconds;
-        a server known not to send it, or a watch without streaming: quiet seconds only."""
+        streaming watch. Where the server has not yet been seen to send the mark (a server
+        too old for streaming lists ignores them), quiet after objects were heard, or
+        nothing heard for UNHEARD seconds; a watch without streaming (a server that refuses
+        streaming lists), SETTLE quiet seconds after objects, or UNHEARD of nothing."""
         if self.listed:
             return True
         quiet = now - self.last
-        if not self.streaming:
-            return quiet > SETTLE
-        known = _streams.get(_server())
-        if known:
+        if self.streaming and _server() in _streams:
             return False
-        if self.heard and quiet > 5 * SETTLE:
-            _streams[_server()] = False
-            return True
-        return quiet > (5 * SETTLE if known is False else UNHEARD)
+        if not self.heard:
+            return quiet > UNHEARD
+        return quiet > (5 * SETTLE if self.streaming else SETTLE)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -216,20 +216,20 @@ def test_a_view_whose_kubectl_starts_slowly_still_finds_the_deployment(
     # Neither a first view (the server's streaming lists not yet known) nor a later one
     # (known) may guess from silence before kubectl has answered.
     monkeypatch.setenv("KUBECONFIG", str(sandbox.kubeconfig))
-    monkeypatch.setattr(live, "_streams", {})
+    monkeypatch.setattr(live, "_streams", set())
     apply(kubectl, DEPLOYMENT, namespace)
     slow_kubectl(tmp_path, monkeypatch, 3)
     for view in ("first", "later"):
         samples = live.watch_rollout("web", namespace, until=None, limit=1)
         assert samples, f"the {view} view sampled nothing"
-        assert live._streams == {str(sandbox.kubeconfig): True}, live._streams
+        assert live._streams == {str(sandbox.kubeconfig)}, live._streams
 
 
 def test_a_view_whose_watch_never_answers_says_which(
         namespace: str, sandbox: Sandbox, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUBECONFIG", str(sandbox.kubeconfig))
-    monkeypatch.setattr(live, "_streams", {str(sandbox.kubeconfig): True})
+    monkeypatch.setattr(live, "_streams", {str(sandbox.kubeconfig)})
     monkeypatch.setattr(live, "SETTLE_LIMIT", 2.0)
     slow_kubectl(tmp_path, monkeypatch, 30)
     with pytest.raises(RuntimeError) as raised:
