@@ -26,12 +26,13 @@ def _say(message: str) -> None:
 @contextmanager
 def fresh_sandbox(name: str, kubeconfig: Path) -> Iterator[Sandbox]:
     """A running sandbox `name` with its own kubeconfig; one left over from an interrupted
-    run is removed first, and the sandbox is stopped and removed afterwards."""
+    run is removed first, and the sandbox is stopped and removed afterwards, also when it
+    did not come up (its processes would outlive the run)."""
     box = Sandbox(name=name, port=0, kubeconfig=kubeconfig)
     if box.cluster_dir.exists():
         box.down(_say)
-    box.up(_say)
     try:
+        box.up(_say)
         yield box
     finally:
         box.down(_say)

@@ -27,6 +27,9 @@ class Result:
         return (self.stdout + "\n" + self.stderr).strip()
 
 
+TIMED_OUT = 124
+"""The code of a command stopped at its timeout (as coreutils' `timeout` exits)."""
+
 Runner = Callable[..., Result]
 """`runner(args, env=None, input=None, timeout=None) -> Result`; tests pass a recording fake."""
 
@@ -41,7 +44,7 @@ def run(args: Sequence[str], env: Mapping[str, str] | None = None, input: str | 
         return Result(tuple(args), 127, "", str(error))
     except subprocess.TimeoutExpired as error:
         out = error.stdout.decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
-        return Result(tuple(args), 124, out, f"timed out after {timeout}s")
+        return Result(tuple(args), TIMED_OUT, out, f"timed out after {timeout}s")
     return Result(tuple(args), done.returncode, done.stdout, done.stderr)
 
 

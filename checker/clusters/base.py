@@ -23,6 +23,12 @@ SYSTEM_NAMESPACES = frozenset({
 })
 COURSE_LABEL = "app.kubernetes.io/part-of=real-world-kubernetes"
 
+APPLY_TRIES = 3
+"""How often `Kubectl.apply` sends a manifest the API server has not answered in time. In a
+cold CI run (2026-12-08, two cores shared by six sandboxes, a kind cluster and a Go build),
+one sandbox's API server took more than 120 s for the Gateway API's CRDs, which take 1 s
+on an idle machine."""
+
 
 def kubectl_binary() -> str:
     """kubectl from PATH, else the sandbox's own build from the cache."""
@@ -60,13 +66,19 @@ class Kubectl:
         return json.loads(result.stdout)
 
     def apply(self, manifest: str, what: str, server_side: bool = False,
-              timeout: float = 60) -> None:
+              timeout: float = 60, tries: int = APPLY_TRIES) -> None:
         """kubectl apply a manifest from a string; StartFailed names `what` on error.
-        `server_side` for objects too large for client-side apply's annotation (CRDs)."""
+        `server_side` for objects too large for client-side apply's annotation (CRDs).
+        An apply not done within `timeout` seconds is sent again, up to `tries` times in
+        all (applying is idempotent): an API server on a busy machine can be that slow."""
         how = ["--server-side", "--force-conflicts", "--field-manager=rwk"] if server_side else []
-        result = self("apply", *how, "-f", "-", input=manifest, timeout=timeout)
+        for _ in range(tries):
+            result = self("apply", *how, "-f", "-", input=manifest, timeout=timeout)
+            if result.code != _proc.TIMED_OUT:
+                break
         if not result.ok:
-            raise StartFailed(f"could not apply {what}: {result.output}")
+            late = f" ({tries} tries of {timeout:g} s)" if result.code == _proc.TIMED_OUT else ""
+            raise StartFailed(f"could not apply {what}{late}: {result.output}")
 
     def reachable(self) -> bool:
         return self("get", "--raw", "/readyz", timeout=10).ok

@@ -430,3 +430,28 @@ def test_existing_neither_stops_nor_counts_work():
     assert "does not stop" in said[0]
     assert Existing(context_name="workshop", runner=runner).work() == []
     assert runner.calls == []
+
+
+def test_an_apply_the_server_does_not_answer_in_time_is_sent_again():
+    answers = iter([(124, "crd/a serverside-applied", "timed out after 120s"), (0, "", "")])
+    sent = []
+
+    def slow_then_done(args, env=None, input=None, timeout=None):
+        sent.append((args[3], input, timeout))
+        return _proc.Result(tuple(args), *next(answers))
+
+    Kubectl("c", binary="kubectl", runner=slow_then_done).apply("kind: X", "the CRDs",
+                                                               server_side=True, timeout=120)
+    assert sent == [("apply", "kind: X", 120)] * 2
+
+
+def test_an_apply_never_answered_names_its_tries_and_a_refused_one_is_not_sent_again():
+    late = Recorder(default=(124, "", "timed out after 120s"))
+    with pytest.raises(StartFailed, match=r"could not apply the CRDs \(3 tries of 120 s\): "
+                                          r"timed out after 120s"):
+        Kubectl("c", binary="kubectl", runner=late).apply("kind: X", "the CRDs", timeout=120)
+    assert len(late.calls) == 3
+    refused = Recorder(default=(1, "", "error: no matches for kind X"))
+    with pytest.raises(StartFailed, match=r"could not apply the CRDs: error: no matches"):
+        Kubectl("c", binary="kubectl", runner=refused).apply("kind: X", "the CRDs")
+    assert len(refused.calls) == 1
