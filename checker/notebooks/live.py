@@ -451,10 +451,10 @@ class _Run:
             taken += 1
 
     def settle(self) -> None:
-        """Wait until every watch has sent the current objects (_Watch.read): the API
-        server's bookmark says so; a server that refuses streaming lists is watched again
-        without, and then SETTLE quiet seconds count as the end. Raises RuntimeError when
-        a watch has not sent them within SETTLE_LIMIT seconds."""
+        """Wait until every watch has sent the current objects, as `_Watch.read` judges
+        (the API server's bookmark, or quiet where the server sends none); a server that
+        refuses streaming lists is watched again without. Raises RuntimeError when a watch
+        has not sent them within SETTLE_LIMIT seconds."""
         began, limit = time.monotonic(), SETTLE_LIMIT
         while time.monotonic() - began < limit:
             self.drain()
